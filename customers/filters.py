@@ -1,0 +1,105 @@
+"""One FilterSet per model, shared by the list pages, the API and the selectors."""
+
+import re
+
+import django_filters as filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import CustomerCategory, CustomerKind, EvaluationCategory, VehicleAgeSegment
+from .models import Contact, Customer, OdometerReading, TimelineEntry, Vehicle
+
+PHONE_DIGITS = re.compile(r"^\d{4,11}$")
+VIN_TAIL = re.compile(r"^[A-HJ-NPR-Z0-9]{6,17}$", re.IGNORECASE)
+
+
+def customer_search_condition(term: str) -> Q:
+    """One search box: part of a name, 4+ consecutive digits of a phone, the end of a VIN
+    (6+ characters), or a plate. Each branch of the OR is served by a trigram index."""
+    term = term.strip()
+    if not term:
+        return Q()
+    vehicles = Q(plate__icontains=term.replace(" ", "").replace("·", ""))
+    if VIN_TAIL.match(term):
+        vehicles |= Q(vin__endswith=term.upper())
+    condition = Q(name__icontains=term) | Q(
+        pk__in=Vehicle.objects.filter(vehicles).values("owner")
+    )
+    if PHONE_DIGITS.match(term):
+        condition |= Q(mobile__contains=term) | Q(mobile_2__contains=term)
+    return condition
+
+
+class CustomerFilter(filters.FilterSet):
+    search = filters.CharFilter(method="filter_search", label=_("Search"))
+    kind = filters.ChoiceFilter(choices=CustomerKind.choices, label=_("Kind"))
+    category = filters.ChoiceFilter(choices=CustomerCategory.choices, label=_("Category"))
+    evaluation = filters.ChoiceFilter(choices=EvaluationCategory.choices, label=_("Evaluation"))
+    vehicle_age_segment = filters.ChoiceFilter(
+        choices=VehicleAgeSegment.choices, method="filter_vehicle_age_segment",
+        label=_("Vehicle age"),
+    )
+    incomplete = filters.BooleanFilter(method="filter_incomplete", label=_("Incomplete only"))
+    completeness_below = filters.NumberFilter(
+        field_name="completeness", lookup_expr="lt", label=_("Completeness below (%)")
+    )
+    marketing_consent = filters.BooleanFilter(label=_("Marketing consent"))
+    tag = filters.CharFilter(method="filter_tag", label=_("Tag"))
+
+    class Meta:
+        model = Customer
+        fields = ["branch", "consultant", "advisor", "source", "city"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(customer_search_condition(value))
+
+    def filter_vehicle_age_segment(self, queryset, name, value):
+        vehicles = Vehicle.objects.with_age_segment().filter(age_segment=value).values("owner")
+        return queryset.filter(pk__in=vehicles)
+
+    def filter_incomplete(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(completeness__lt=100) if value else queryset.filter(completeness=100)
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(tags__contains=[value])
+
+
+class VehicleFilter(filters.FilterSet):
+    search = filters.CharFilter(method="filter_search", label=_("Search"))
+    age_segment = filters.ChoiceFilter(choices=VehicleAgeSegment.choices, label=_("Vehicle age"))
+    insurance_expiry_before = filters.DateFilter(field_name="insurance_expiry", lookup_expr="lte",
+                                                 label=_("Insurance expires by"))
+    inspection_due_before = filters.DateFilter(field_name="inspection_due", lookup_expr="lte",
+                                               label=_("Inspection due by"))
+
+    class Meta:
+        model = Vehicle
+        fields = ["owner", "brand", "series", "model_year", "fuel_type", "transmission"]
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip().replace(" ", "")
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(vin__endswith=value.upper()) | Q(plate__icontains=value) | Q(vin=value.upper())
+        )
+
+
+class ContactFilter(filters.FilterSet):
+    class Meta:
+        model = Contact
+        fields = ["customer", "is_primary"]
+
+
+class OdometerReadingFilter(filters.FilterSet):
+    class Meta:
+        model = OdometerReading
+        fields = ["vehicle", "source", "is_replacement"]
+
+
+class TimelineEntryFilter(filters.FilterSet):
+    class Meta:
+        model = TimelineEntry
+        fields = ["kind"]

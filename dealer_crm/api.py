@@ -1,0 +1,195 @@
+"""The REST framework's base pieces: error shapes, the branch-scoped viewset, platform endpoints."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.utils.translation import gettext as _
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .choices import PiiChannel
+from .errors import DomainError
+from .models import Branch, Staff
+from .pii import can_view_pii, pii_access_log
+from .scoping import branch_ids_for, working_branch
+
+
+def exception_handler(exc, context):
+    """DRF's handler plus: DomainError → {detail, code}; model validation → field errors."""
+    if isinstance(exc, DomainError):
+        if exc.field:
+            return Response({exc.field: [str(exc.message)], "code": exc.code}, exc.status_code)
+        return Response(exc.as_dict(), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(getattr(exc, "message_dict", None) or {"detail": exc.messages})
+    if isinstance(exc, IntegrityError):
+        return Response(
+            {"detail": _("This record conflicts with an existing one."), "code": "conflict"},
+            status=status.HTTP_409_CONFLICT,
+        )
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, APIException) and "detail" in response.data:
+        response.data["code"] = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
+    return response
+
+
+class BranchScopedMixin:
+    """Reads through the branch scope, so another branch's record answers 404."""
+
+    def get_queryset(self):
+        return super().get_queryset().for_user(self.request.user)
+
+    def working_branch(self) -> Branch:
+        branch = working_branch(self.request)
+        if branch is None:
+            raise DomainError("no_branch", _("Your account is not linked to any branch."))
+        return branch
+
+
+class BranchScopedViewSet(BranchScopedMixin, viewsets.ModelViewSet):
+    """Every resource's base; per-resource viewsets are declarations."""
+
+
+class BranchField(serializers.PrimaryKeyRelatedField):
+    """A branch the requesting user works in; defaults to the working branch."""
+
+    def get_queryset(self):
+        return Branch.objects.filter(pk__in=branch_ids_for(self.context["request"].user))
+
+
+class AuthTokenView(APIView):
+    """POST username and password for a token; DELETE revokes the caller's token."""
+
+    permission_classes = [AllowAny]
+    serializer_class = AuthTokenSerializer
+
+    def post(self, request):
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+    def delete(self, request):
+        if not request.user.is_authenticated:
+            return Response(status=status.HTTP_401_UNAUTHORIZED)
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BranchSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Branch
+        fields = ["id", "code", "name", "city", "address", "phone", "is_active",
+                  "three_guarantees_months", "three_guarantees_km"]
+
+
+class StaffSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username")
+    full_name = serializers.CharField(source="user.get_full_name")
+    roles = serializers.SerializerMethodField()
+    branches = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Staff
+        fields = ["id", "username", "full_name", "roles", "branches"]
+
+    def get_roles(self, staff: Staff) -> list[str]:
+        return sorted(group.name for group in staff.user.groups.all())
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        branch = working_branch(request)
+        user = request.user
+        return Response({
+            "id": user.pk,
+            "username": user.username,
+            "full_name": user.get_full_name(),
+            "roles": sorted(user.groups.values_list("name", flat=True)),
+            "branches": branch_ids_for(user),
+            "working_branch": branch.pk if branch else None,
+            "permissions": sorted(user.get_all_permissions()),
+        })
+
+
+class BranchViewSet(viewsets.ReadOnlyModelViewSet):
+    """The branches the caller works in (all of them for a group manager)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = BranchSerializer
+    search_fields = ["name", "code", "city"]
+    ordering_fields = ["code", "name"]
+
+    def get_queryset(self):
+        return Branch.objects.filter(pk__in=branch_ids_for(self.request.user)).order_by("code")
+
+
+class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = StaffSerializer
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    ordering_fields = ["user__username"]
+    filterset_fields = ["branches"]
+
+    def get_queryset(self):
+        return (
+            Staff.objects.filter(branches__in=branch_ids_for(self.request.user))
+            .distinct()
+            .select_related("user")
+            .prefetch_related("user__groups", "branches")
+            .order_by("user__username")
+        )
+
+
+class PiiMaskedSerializerMixin:
+    """Masks the fields named in `Meta.pii_fields` ({field: masker}) unless the user may see
+    personal data."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and not can_view_pii(request.user):
+            for field, masker in self.Meta.pii_fields.items():
+                if data.get(field):
+                    data[field] = masker(data[field])
+        return data
+
+
+class PiiLoggedViewSetMixin:
+    """Logs every customer shown unmasked by list or retrieve. `pii_customer_id(obj)` says whose
+    data an object carries."""
+
+    def pii_customer_id(self, obj) -> int:
+        return obj.pk
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if (
+            self.action in ("list", "retrieve")
+            and response.status_code == 200
+            and can_view_pii(request.user)
+        ):
+            objects = getattr(self, "_pii_objects", [])
+            pii_access_log(
+                user=request.user,
+                customer_ids=[self.pii_customer_id(obj) for obj in objects],
+                channel=PiiChannel.API,
+                path=request.get_full_path(),
+            )
+        return response
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        self._pii_objects = page if page is not None else list(queryset)
+        return page
+
+    def get_object(self):
+        obj = super().get_object()
+        self._pii_objects = [obj]
+        return obj

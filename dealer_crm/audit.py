@@ -1,0 +1,57 @@
+"""Audit history (django-simple-history) turned into rows a person can read on a record page."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import models
+
+from .pii import mask_id_number, mask_phone
+
+HISTORY_LIMIT = 50
+CHANGE_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+# Fields shown masked in history for users who may not see personal data.
+MASKED_FIELDS = {
+    "mobile": mask_phone, "mobile_2": mask_phone, "landline": mask_phone, "phone": mask_phone,
+    "id_number": mask_id_number,
+}
+
+
+@dataclass
+class HistoryEntry:
+    at: datetime
+    user: str
+    change: str
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _display(value, masker, show_pii: bool) -> str:
+    if value in (None, ""):
+        return "—"
+    return masker(str(value)) if masker and not show_pii else str(value)
+
+
+def history_entries(
+    instance: models.Model, *, show_pii: bool, limit: int = HISTORY_LIMIT
+) -> list[HistoryEntry]:
+    """Newest first: who, when, and for each change the field with its old and new value."""
+    records = list(instance.history.select_related("history_user")[: limit + 1])
+    model = type(instance)
+    entries = []
+    for record, previous in zip(records, records[1:] + [None], strict=False):
+        if len(entries) == limit:
+            break
+        entry = HistoryEntry(
+            at=record.history_date,
+            user=str(record.history_user or "system"),
+            change=CHANGE_TYPES.get(record.history_type, record.history_type),
+        )
+        if previous is not None and record.history_type == "~":
+            for change in record.diff_against(previous).changes:
+                masker = MASKED_FIELDS.get(change.field)
+                label = str(model._meta.get_field(change.field).verbose_name)
+                entry.changes.append(
+                    (label, _display(change.old, masker, show_pii),
+                     _display(change.new, masker, show_pii))
+                )
+        entries.append(entry)
+    return entries

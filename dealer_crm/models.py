@@ -1,0 +1,101 @@
+"""Platform tables: the dealer group, its branches, staff, personal-data access log."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .choices import PiiChannel, Role
+
+
+class DealerGroup(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("dealer group")
+        verbose_name_plural = _("dealer groups")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Branch(models.Model):
+    """A 4S store. Per-branch settings carry the domain's default numbers."""
+
+    group = models.ForeignKey(DealerGroup, on_delete=models.PROTECT, related_name="branches")
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    three_guarantees_months = models.PositiveSmallIntegerField(
+        _("三包 period (months)"), default=24
+    )
+    three_guarantees_km = models.PositiveIntegerField(_("三包 period (km)"), default=50_000)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Staff(models.Model):
+    """A user working in one or more branches. Roles are the user's Django groups."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
+    )
+    branches = models.ManyToManyField(Branch, related_name="staff", verbose_name=_("branches"))
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def roles(self) -> set[str]:
+        return {group.name for group in self.user.groups.all()}
+
+    @property
+    def is_group_manager(self) -> bool:
+        return Role.GROUP_MANAGER in self.roles
+
+
+class PiiAccess(models.Model):
+    """One unmasked view of a customer's phone or ID numbers."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE)
+    channel = models.CharField(_("channel"), max_length=10, choices=PiiChannel.choices)
+    path = models.CharField(_("path"), max_length=300)
+    accessed_at = models.DateTimeField(_("accessed at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        ordering = ["-accessed_at"]
+
+
+class Heartbeat(models.Model):
+    """Written by the scheduled heartbeat task: proves beat and the worker run end to end."""
+
+    beat_at = models.DateTimeField(_("beat at"), auto_now_add=True, db_index=True)
+    worker = models.CharField(_("worker"), max_length=200)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+        ordering = ["-beat_at"]

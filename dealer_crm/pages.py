@@ -1,0 +1,50 @@
+"""Helpers every HTML page uses: running a service from a form, sorting and paginating lists."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.forms import Form
+
+from .errors import DomainError
+
+T = TypeVar("T")
+PAGE_SIZES = (10, 25, 50, 100)
+
+
+def call_service(form: Form, service: Callable[[], T]) -> T | None:
+    """Run a service; put a refused rule or a validation error beside its field in the form."""
+    try:
+        return service()
+    except DomainError as error:
+        field = error.field if error.field in form.fields else None
+        form.add_error(field, str(error.message))
+        form.domain_error = error
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for field, messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            form.add_error(None, error.messages)
+    return None
+
+
+def sort(request, queryset: QuerySet, allowed: dict[str, str], default: str) -> tuple[QuerySet, str]:
+    """Order by `?sort=key` or `?sort=-key` where key is one of `allowed` (key → field)."""
+    requested = request.GET.get("sort", default)
+    key = requested.lstrip("-")
+    if key not in allowed:
+        requested, key = default, default.lstrip("-")
+    prefix = "-" if requested.startswith("-") else ""
+    return queryset.order_by(f"{prefix}{allowed[key]}", f"{prefix}pk"), requested
+
+
+def paginate(request, queryset: QuerySet, default_size: int = 25) -> Page:
+    try:
+        size = int(request.GET.get("size", default_size))
+    except ValueError:
+        size = default_size
+    size = size if size in PAGE_SIZES else default_size
+    return Paginator(queryset, size).get_page(request.GET.get("page"))

@@ -1,0 +1,44 @@
+"""What each role may do, as Django permissions on its group. Synced after every migrate."""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+from .choices import Role
+
+CUSTOMER_READ = ["customers.view_customer", "customers.view_contact", "customers.view_vehicle",
+                 "customers.view_odometerreading"]
+CUSTOMER_WRITE = CUSTOMER_READ + [
+    "customers.add_customer", "customers.change_customer",
+    "customers.add_contact", "customers.change_contact", "customers.delete_contact",
+    "customers.add_vehicle", "customers.change_vehicle", "customers.add_odometerreading",
+]
+CUSTOMER_MANAGE = CUSTOMER_WRITE + [
+    "customers.delete_customer", "customers.delete_vehicle", "customers.view_pii",
+    "customers.merge_customers", "customers.import_customers", "customers.export_customers",
+    "customers.transfer_vehicle",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.SALES_CONSULTANT: CUSTOMER_WRITE,
+    Role.SALES_MANAGER: CUSTOMER_WRITE + ["customers.merge_customers",
+                                          "customers.export_customers"],
+    Role.SERVICE_ADVISOR: CUSTOMER_WRITE + ["customers.transfer_vehicle"],
+    Role.TECHNICIAN: CUSTOMER_READ + ["customers.add_odometerreading"],
+    Role.PARTS_CLERK: CUSTOMER_READ,
+    Role.FLEET_MANAGER: CUSTOMER_WRITE,
+    Role.CUSTOMER_CARE: CUSTOMER_WRITE + ["customers.view_pii", "customers.export_customers"],
+    Role.BRANCH_MANAGER: CUSTOMER_MANAGE + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
+    Role.GROUP_MANAGER: CUSTOMER_MANAGE + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
+    Role.INTEGRATION: CUSTOMER_WRITE + ["customers.transfer_vehicle"],
+}
+
+
+def roles_sync(**kwargs) -> None:
+    """Create one group per role holding exactly its permissions (post_migrate receiver)."""
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        condition = Q(pk__in=[])
+        for name in names:
+            app_label, codename = name.split(".")
+            condition |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(condition))

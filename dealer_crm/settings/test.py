@@ -1,0 +1,15 @@
+"""Settings for the test suite: fast hashing, mail kept in memory."""
+
+from .base import *  # noqa: F403
+from .base import REST_FRAMEWORK, read
+
+SECRET_KEY = read("SECRET_KEY", str, "test-secret-key")
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+CELERY_TASK_ALWAYS_EAGER = True

@@ -1,0 +1,18 @@
+import socket
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from .models import Heartbeat
+
+
+@shared_task(acks_late=True)
+def heartbeat_task() -> int:
+    return Heartbeat.objects.create(worker=socket.gethostname()).pk
+
+
+@shared_task(acks_late=True)
+def heartbeat_purge_task() -> int:
+    deleted, _ = Heartbeat.objects.filter(beat_at__lt=timezone.now() - timedelta(days=7)).delete()
+    return deleted

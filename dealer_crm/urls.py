@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from customers import api as customers_api
+
+from . import api, health, views
+
+router = DefaultRouter()
+router.register("branches", api.BranchViewSet, basename="branch")
+router.register("staff", api.StaffViewSet, basename="staff")
+router.register("customers", customers_api.CustomerViewSet, basename="customer")
+router.register("contacts", customers_api.ContactViewSet, basename="contact")
+router.register("vehicles", customers_api.VehicleViewSet, basename="vehicle")
+router.register(
+    "odometer-readings", customers_api.OdometerReadingViewSet, basename="odometer-reading"
+)
+
+api_v1 = [
+    path("auth/token/", api.AuthTokenView.as_view(), name="auth-token"),
+    path("me/", api.MeView.as_view(), name="me"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("branch/", views.branch_switch, name="branch-switch"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("customers.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]

@@ -1,0 +1,48 @@
+"""Platform pages: sign in and out, the home page, the working-branch switch."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from customers.selectors import branch_overview
+
+from .scoping import SESSION_BRANCH_KEY, branch_ids_for, working_branch
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+@login_required
+def home(request):
+    branch = working_branch(request)
+    overview = branch_overview(user=request.user, branch=branch) if branch else None
+    return render(request, "home.html", {"branch": branch, "overview": overview})
+
+
+@login_required
+@require_POST
+def branch_switch(request):
+    """Pick the branch new records are filed under, among the user's own."""
+    try:
+        branch_id = int(request.POST.get("branch", ""))
+    except ValueError:
+        branch_id = None
+    if branch_id in branch_ids_for(request.user):
+        request.session[SESSION_BRANCH_KEY] = branch_id
+    else:
+        messages.error(request, _("You do not work in that branch."))
+    next_url = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    return HttpResponseRedirect(next_url)
