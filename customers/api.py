@@ -181,6 +181,16 @@ class VinDecodeSerializer(serializers.Serializer):
     model_year = serializers.IntegerField(allow_null=True)
 
 
+class TimelineCursorPagination(CursorPagination):
+    """Newest first by when it happened. The customer list's `?ordering=` names customer
+    fields, so it does not apply here."""
+
+    ordering = ("-occurred_at", "-id")
+
+    def get_ordering(self, request, queryset, view):
+        return self.ordering
+
+
 class CustomerViewSet(PiiLoggedViewSetMixin, BranchScopedViewSet):
     """Customers of your branches. Phone and ID numbers are masked without `view_pii`."""
 
@@ -237,7 +247,7 @@ class CustomerViewSet(PiiLoggedViewSetMixin, BranchScopedViewSet):
         return Response(DuplicateSerializer(customers, many=True, context={"request": request}).data)
 
     @extend_schema(responses=TimelineEntrySerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=CursorPagination)
+    @action(detail=True, methods=["get"], pagination_class=TimelineCursorPagination)
     def timeline(self, request, pk=None):
         """The customer's timeline, newest first (cursor pagination)."""
         customer = self.get_object()

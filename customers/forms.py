@@ -2,32 +2,16 @@
 
 from django import forms
 from django.contrib.auth.models import User
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.scoping import branch_ids_for
 
 from .models import Contact, Customer, OdometerReading, Vehicle
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class BootstrapFormMixin:
-    """Gives every widget Bootstrap's classes, and marks invalid fields."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            if self.is_bound and name in self.errors:
-                css += " is-invalid"
-            widget.attrs["class"] = css
 
 
 def staff_choices(user: User):
@@ -43,6 +27,17 @@ class CustomerForm(BootstrapFormMixin, forms.ModelForm):
     tags = forms.CharField(
         label=_("tags"), required=False, help_text=_("Separate tags with commas.")
     )
+
+    SECTIONS = [
+        (_("Who"), ["kind", "name", "gender", "birthday", "birthday_is_lunar", "id_number",
+                    "credit_code"]),
+        (_("How to reach them"), ["mobile", "mobile_2", "landline", "email"]),
+        (_("Address"), ["province", "city", "district", "street", "village", "postcode"]),
+        (_("Relationship"), ["category", "evaluation", "source", "consultant", "advisor",
+                             "tags"]),
+        (_("Marketing consent"), ["marketing_consent", "consent_date", "consent_channel"]),
+        (_("Possible duplicate"), ["confirm_duplicate"]),
+    ]
 
     class Meta:
         model = Customer
@@ -91,6 +86,14 @@ VEHICLE_FIELDS = [
 
 
 class VehicleForm(BootstrapFormMixin, forms.ModelForm):
+    SECTIONS = [
+        (_("Identity"), ["vin", "plate", "engine_number", "manufacturer", "model_year"]),
+        (_("Model"), ["brand", "series", "model_code", "colour", "transmission", "fuel_type"]),
+        (_("Dates"), ["production_date", "registration_date", "delivery_date", "odometer_km"]),
+        (_("Warranty and renewals"), ["warranty_end_date", "warranty_end_km",
+                                      "three_guarantees_end_date", "three_guarantees_end_km",
+                                      "insurance_expiry", "inspection_due"]),
+    ]
     odometer_km = forms.IntegerField(
         label=_("odometer (km)"), min_value=0, max_value=2_000_000, required=False,
         help_text=_("The first reading, if known."),
@@ -110,8 +113,12 @@ class VehicleForm(BootstrapFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["manufacturer"].help_text = _("Filled from the VIN when left empty.")
         self.fields["model_year"].help_text = _("Filled from the VIN when left empty.")
-        self.fields["vin"].widget.attrs.update({"autocomplete": "off", "maxlength": 17,
-                                                "style": "text-transform:uppercase"})
+        # Live check as the VIN is typed: what it encodes, or what is wrong with it.
+        self.fields["vin"].widget.attrs.update({
+            "autocomplete": "off", "maxlength": 17, "style": "text-transform:uppercase",
+            "hx-get": reverse("customers:vin-decode"), "hx-target": "#vin-hint",
+            "hx-trigger": "input changed delay:300ms, load",
+        })
         if self.instance.pk:
             del self.fields["odometer_km"]
 

@@ -20,6 +20,7 @@ from simple_history.models import HistoricalRecords
 from dealer_crm.scoping import BranchScopedQuerySet
 
 from . import validators, vin
+from .timeline import timeline_kind_label
 from .choices import (
     ConsentChannel,
     CustomerCategory,
@@ -445,3 +446,7 @@ class TimelineEntry(models.Model):
         verbose_name_plural = _("timeline entries")
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["customer", "-occurred_at", "-id"], name="timeline_latest")]
+
+    @property
+    def label(self) -> str:
+        return timeline_kind_label(self.kind)

@@ -251,6 +251,7 @@ def vehicle_add(*, owner: Customer, by: User, data: dict) -> Vehicle:
     if odometer_km:
         odometer_record(vehicle=vehicle, km=odometer_km, read_on=timezone.localdate(), by=by,
                         source=OdometerSource.MANUAL)
+        vehicle.odometer_km = odometer_km  # odometer_record saved it on its own locked copy
     timeline_add(customer=owner, kind=timeline.VEHICLE_ADDED, detail=str(vehicle),
                  subject=vehicle, actor=by)
     customer_completeness_refresh(customer=owner)

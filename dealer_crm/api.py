@@ -6,7 +6,12 @@ from django.utils.translation import gettext as _
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    AuthenticationFailed,
+    NotAuthenticated,
+    ValidationError,
+)
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,11 +25,18 @@ from .scoping import branch_ids_for, working_branch
 
 
 def exception_handler(exc, context):
-    """DRF's handler plus: DomainError → {detail, code}; model validation → field errors."""
+    """DRF's handler plus: DomainError → {detail, code} (and the message under its field);
+    model validation → field errors; no credentials → 401 whatever the first authenticator."""
     if isinstance(exc, DomainError):
+        data = exc.as_dict()
         if exc.field:
-            return Response({exc.field: [str(exc.message)], "code": exc.code}, exc.status_code)
-        return Response(exc.as_dict(), status=exc.status_code)
+            data[exc.field] = [str(exc.message)]
+        return Response(data, status=exc.status_code)
+    if isinstance(exc, NotAuthenticated | AuthenticationFailed):
+        # DRF answers 403 when the first authenticator (the session) sends no challenge;
+        # API clients authenticate with a token, so they are told so with a 401.
+        exc.status_code = status.HTTP_401_UNAUTHORIZED
+        exc.auth_header = getattr(exc, "auth_header", None) or "Token"
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(getattr(exc, "message_dict", None) or {"detail": exc.messages})
     if isinstance(exc, IntegrityError):
