@@ -1,0 +1,43 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Branch, DealerGroup, Heartbeat, PiiAccess, Staff
+
+
+@admin.register(DealerGroup)
+class DealerGroupAdmin(SimpleHistoryAdmin):
+    list_display = ["name"]
+
+
+@admin.register(Branch)
+class BranchAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "city", "is_active"]
+
+
+@admin.register(Staff)
+class StaffAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "phone"]
+    filter_horizontal = ["branches"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+
+
+@admin.register(PiiAccess)
+class PiiAccessAdmin(admin.ModelAdmin):
+    """The access log is evidence: readable, never editable."""
+
+    list_display = ["accessed_at", "user", "customer", "channel", "path"]
+    list_filter = ["channel"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["beat_at", "worker"]
