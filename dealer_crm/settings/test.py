@@ -13,3 +13,5 @@ STORAGES = {
 }
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
 CELERY_TASK_ALWAYS_EAGER = True
+# Several test runs may share one server; each can name its own test database.
+DATABASES["default"]["TEST"] = {"NAME": read("TEST_DATABASE_NAME", str, None)}  # noqa: F405
