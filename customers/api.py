@@ -1,9 +1,11 @@
 """REST resources for customers, contacts, vehicles, odometer readings and the timeline."""
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -36,6 +38,7 @@ from .vin import decode_vin, normalize_vin, validate_vin
 PHONE_MASKS = {"mobile": mask_phone, "mobile_2": mask_phone, "landline": mask_phone}
 
 
+@extend_schema_field(OpenApiTypes.INT)  # an id; the schema cannot see a model behind get_queryset
 class ScopedCustomerField(serializers.PrimaryKeyRelatedField):
     """An active customer of the requesting user's branches; others are 'does not exist'."""
 
@@ -43,6 +46,7 @@ class ScopedCustomerField(serializers.PrimaryKeyRelatedField):
         return Customer.objects.for_user(self.context["request"].user).active()
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedVehicleField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return Vehicle.objects.for_user(self.context["request"].user)
@@ -200,6 +204,13 @@ class CustomerViewSet(PiiLoggedViewSetMixin, BranchScopedViewSet):
     ordering_fields = ["id", "name", "created_at", "updated_at", "completeness"]
     ordering = ["-id"]
     action_permissions = {"merge": ["customers.merge_customers"]}
+    pii_logged_actions = ("list", "retrieve", "merge", "duplicates")
+
+    def filter_queryset(self, queryset):
+        # The timeline's own filters (?kind=) are not the customer list's.
+        if self.action == "timeline":
+            return queryset
+        return super().filter_queryset(queryset)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -243,7 +254,8 @@ class CustomerViewSet(PiiLoggedViewSetMixin, BranchScopedViewSet):
                 "duplicate_query_empty",
                 "Give at least one of mobile, id_number, credit_code or vin.",
             )
-        customers = selectors.customer_duplicates(user=request.user, **params)[:20]
+        customers = list(selectors.customer_duplicates(user=request.user, **params)[:20])
+        self._pii_objects = customers
         return Response(DuplicateSerializer(customers, many=True, context={"request": request}).data)
 
     @extend_schema(responses=TimelineEntrySerializer(many=True))
@@ -340,7 +352,10 @@ class VehicleViewSet(BranchScopedViewSet):
     def decode_vin(self, request):
         """What a VIN encodes: manufacturer (WMI) and model year. 400 when the VIN is invalid."""
         vin = normalize_vin(request.query_params.get("vin", ""))
-        validate_vin(vin)
+        try:
+            validate_vin(vin)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"vin": error.messages}) from None
         info = decode_vin(vin)
         return Response({"vin": vin, "manufacturer": info.manufacturer,
                          "model_year": info.model_year})

@@ -73,6 +73,7 @@ class VehicleAgeSegment(models.TextChoices):
     THREE_GUARANTEES = "three_guarantees", _("Within 三包 period")
     WARRANTY = "warranty", _("Within manufacturer warranty")
     OUT_OF_WARRANTY = "out_of_warranty", _("Out of warranty")
+    UNKNOWN = "unknown", _("Dates not recorded")
 
 
 class OdometerSource(models.TextChoices):

@@ -15,19 +15,26 @@ VIN_TAIL = re.compile(r"^[A-HJ-NPR-Z0-9]{6,17}$", re.IGNORECASE)
 
 def customer_search_condition(term: str) -> Q:
     """One search box: part of a name, 4+ consecutive digits of a phone, the end of a VIN
-    (6+ characters), or a plate. Each branch of the OR is served by a trigram index."""
+    (6+ characters), or a plate.
+
+    Each way of matching is its own trigram-indexed select, joined with UNION: PostgreSQL cannot
+    combine an OR across two tables into one index scan, and would read every customer.
+    """
     term = term.strip()
     if not term:
         return Q()
-    vehicles = Q(plate__icontains=term.replace(" ", "").replace("·", ""))
-    if VIN_TAIL.match(term):
-        vehicles |= Q(vin__endswith=term.upper())
-    condition = Q(name__icontains=term) | Q(
-        pk__in=Vehicle.objects.filter(vehicles).values("owner")
-    )
+    compact = term.replace(" ", "").replace("·", "").upper()
+    matches = Customer.objects.filter(name__icontains=term).values("pk")
+    owners = Q(plate__contains=compact)
+    if VIN_TAIL.match(compact):
+        owners |= Q(vin__endswith=compact)
+    matches = matches.union(Vehicle.objects.filter(owners).values("owner"))
     if PHONE_DIGITS.match(term):
-        condition |= Q(mobile__contains=term) | Q(mobile_2__contains=term)
-    return condition
+        matches = matches.union(
+            Customer.objects.filter(mobile__contains=term).values("pk"),
+            Customer.objects.filter(mobile_2__contains=term).values("pk"),
+        )
+    return Q(pk__in=matches)
 
 
 class CustomerFilter(filters.FilterSet):

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.forms import BootstrapFormMixin
+from dealer_crm.models import display_name
 from dealer_crm.scoping import branch_ids_for
 
 from .models import Contact, Customer, OdometerReading, Vehicle
@@ -51,8 +52,9 @@ class CustomerForm(BootstrapFormMixin, forms.ModelForm):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["consultant"].queryset = staff_choices(user)
-        self.fields["advisor"].queryset = staff_choices(user)
+        for field in ("consultant", "advisor"):
+            self.fields[field].queryset = staff_choices(user)
+            self.fields[field].label_from_instance = display_name
         if self.instance.pk:
             self.initial["tags"] = ", ".join(self.instance.tags)
             del self.fields["confirm_duplicate"]

@@ -7,12 +7,12 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Now
+from django.db.models.functions import Now, Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -36,7 +36,13 @@ from .choices import (
 
 
 def trigram_index(field: str, name: str) -> GinIndex:
+    """For LIKE '%…%' on a column stored in one case (phones, VINs, plates)."""
     return GinIndex(fields=[field], name=name, opclasses=["gin_trgm_ops"])
+
+
+def case_insensitive_trigram_index(field: str, name: str) -> GinIndex:
+    """For Django's icontains, which compares UPPER(column)."""
+    return GinIndex(OpClass(Upper(field), name="gin_trgm_ops"), name=name)
 
 
 class CustomerQuerySet(BranchScopedQuerySet):
@@ -172,7 +178,7 @@ class Customer(models.Model):
             ),
         ]
         indexes = [
-            trigram_index("name", "customer_name_trgm"),
+            case_insensitive_trigram_index("name", "customer_name_upper_trgm"),
             trigram_index("mobile", "customer_mobile_trgm"),
             trigram_index("mobile_2", "customer_mobile_2_trgm"),
             models.Index(fields=["branch", "completeness"], name="customer_branch_completeness"),
@@ -263,13 +269,19 @@ class VehicleQuerySet(BranchScopedQuerySet):
             age_segment=Case(
                 When(
                     Q(three_guarantees_end_date__gte=today_value)
-                    & (Q(odometer_km__lte=F("three_guarantees_end_km"))),
+                    & Q(odometer_km__lte=F("three_guarantees_end_km")),
                     then=Value(VehicleAgeSegment.THREE_GUARANTEES),
                 ),
                 When(
                     Q(warranty_end_date__gte=today_value)
                     & (Q(warranty_end_km__isnull=True) | Q(odometer_km__lte=F("warranty_end_km"))),
                     then=Value(VehicleAgeSegment.WARRANTY),
+                ),
+                # Without a delivery or warranty date nobody can say; don't guess.
+                When(
+                    three_guarantees_end_date__isnull=True,
+                    warranty_end_date__isnull=True,
+                    then=Value(VehicleAgeSegment.UNKNOWN),
                 ),
                 default=Value(VehicleAgeSegment.OUT_OF_WARRANTY),
                 output_field=models.CharField(),

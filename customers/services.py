@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
+from dealer_crm.audit import attribute_to
 from dealer_crm.errors import DomainError
 from dealer_crm.models import Branch
 
@@ -91,7 +92,7 @@ def customer_create(
     customer.full_clean(validate_constraints=False)
     _refuse_duplicates(customer=customer, by=by, confirm_duplicate=confirm_duplicate)
     customer.validate_constraints()
-    customer.save()
+    attribute_to(customer, by).save()
     timeline_add(customer=customer, kind=timeline.CUSTOMER_CREATED, actor=by)
     customer_completeness_refresh(customer=customer)
     return customer
@@ -108,7 +109,7 @@ def customer_update(*, customer: Customer, by: User, data: dict) -> Customer:
     customer.full_clean(validate_constraints=False)
     _refuse_duplicates(customer=customer, by=by, confirm_duplicate=True)
     customer.validate_constraints()
-    customer.save()
+    attribute_to(customer, by).save()
     if changed:
         labels = ", ".join(str(Customer._meta.get_field(f).verbose_name) for f in changed)
         timeline_add(customer=customer, kind=timeline.CUSTOMER_EDITED, detail=labels, actor=by)
@@ -147,8 +148,7 @@ def customer_merge(*, keep: Customer, duplicate: Customer, by: User) -> Customer
             rows.update(**{field_name: keep})
 
     duplicate.merged_into = keep
-    duplicate._change_reason = f"merged into #{keep.pk}"
-    duplicate.save()
+    attribute_to(duplicate, by, f"merged into #{keep.pk}").save()
     for field in MERGE_FILLABLE:
         if not getattr(keep, field) and getattr(duplicate, field):
             setattr(keep, field, getattr(duplicate, field))
@@ -156,8 +156,7 @@ def customer_merge(*, keep: Customer, duplicate: Customer, by: User) -> Customer
     if duplicate.marketing_consent and not keep.marketing_consent:
         keep.marketing_consent = True
         keep.consent_date, keep.consent_channel = duplicate.consent_date, duplicate.consent_channel
-    keep._change_reason = f"merged #{duplicate.pk}"
-    keep.save()
+    attribute_to(keep, by, f"merged #{duplicate.pk}").save()
     timeline_add(
         customer=keep, kind=timeline.CUSTOMERS_MERGED,
         detail=f"{duplicate.name} (#{duplicate.pk})", subject=duplicate, actor=by,
@@ -189,7 +188,7 @@ def contact_save(*, customer: Customer, by: User, data: dict, contact: Contact |
     contact.full_clean()
     if contact.is_primary:
         customer.contacts.exclude(pk=contact.pk).filter(is_primary=True).update(is_primary=False)
-    contact.save()
+    attribute_to(contact, by).save()
     customer_completeness_refresh(customer=customer)
     return contact
 
@@ -244,10 +243,10 @@ def vehicle_add(*, owner: Customer, by: User, data: dict) -> Vehicle:
     vehicle.full_clean()
     _fill_from_vin(vehicle)
     _fill_three_guarantees(vehicle, owner.branch)
-    vehicle.save()
-    VehicleOwnership.objects.create(
+    attribute_to(vehicle, by).save()
+    attribute_to(VehicleOwnership(
         vehicle=vehicle, customer=owner, started_on=vehicle.delivery_date or timezone.localdate()
-    )
+    ), by).save()
     if odometer_km:
         odometer_record(vehicle=vehicle, km=odometer_km, read_on=timezone.localdate(), by=by,
                         source=OdometerSource.MANUAL)
@@ -270,7 +269,7 @@ def vehicle_update(*, vehicle: Vehicle, by: User, data: dict) -> Vehicle:
     vehicle.full_clean()
     _fill_from_vin(vehicle)
     _fill_three_guarantees(vehicle, vehicle.owner.branch)
-    vehicle.save()
+    attribute_to(vehicle, by).save()
     customer_completeness_refresh(customer=vehicle.owner)
     return vehicle
 
@@ -312,9 +311,9 @@ def odometer_record(
         note=note, recorded_by=by if by and by.is_authenticated else None,
     )
     reading.full_clean()
-    reading.save()
+    attribute_to(reading, by).save()
     vehicle.odometer_km = km
-    vehicle.save(update_fields=["odometer_km"])
+    attribute_to(vehicle, by).save(update_fields=["odometer_km"])
     return reading
 
 
@@ -342,13 +341,12 @@ def vehicle_transfer(
         )
     if current:
         current.ended_on = transferred_on
-        current.save()
-    VehicleOwnership.objects.create(
+        attribute_to(current, by).save()
+    attribute_to(VehicleOwnership(
         vehicle=vehicle, customer=new_owner, started_on=transferred_on, reason=reason
-    )
+    ), by).save()
     vehicle.owner = new_owner
-    vehicle._change_reason = reason or "ownership transfer"
-    vehicle.save()
+    attribute_to(vehicle, by, reason or "ownership transfer").save()
     detail = f"{vehicle}: {previous_owner.name} → {new_owner.name}"
     for customer in (previous_owner, new_owner):
         timeline_add(customer=customer, kind=timeline.OWNERSHIP_CHANGED, detail=detail,

@@ -1,8 +1,12 @@
 """The REST framework's base pieces: error shapes, the branch-scoped viewset, platform endpoints."""
 
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -10,16 +14,19 @@ from rest_framework.exceptions import (
     APIException,
     AuthenticationFailed,
     NotAuthenticated,
+    NotFound,
+    PermissionDenied,
     ValidationError,
 )
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .choices import PiiChannel
 from .errors import DomainError
-from .models import Branch, Staff
+from .models import Branch, Staff, display_name
 from .pii import can_view_pii, pii_access_log
 from .scoping import branch_ids_for, working_branch
 
@@ -37,8 +44,17 @@ def exception_handler(exc, context):
         # API clients authenticate with a token, so they are told so with a 401.
         exc.status_code = status.HTTP_401_UNAUTHORIZED
         exc.auth_header = getattr(exc, "auth_header", None) or "Token"
+    # Django's own 404 and 403 become DRF's, so they carry a code and a translated message.
+    if isinstance(exc, Http404):
+        exc = NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = PermissionDenied()
     if isinstance(exc, DjangoValidationError):
-        exc = ValidationError(getattr(exc, "message_dict", None) or {"detail": exc.messages})
+        errors = dict(getattr(exc, "message_dict", None) or {"detail": exc.messages})
+        # A model's non-field errors (a conditional unique constraint) in DRF's own key.
+        if NON_FIELD_ERRORS in errors:
+            errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(NON_FIELD_ERRORS)
+        exc = ValidationError(errors)
     if isinstance(exc, IntegrityError):
         return Response(
             {"detail": _("This record conflicts with an existing one."), "code": "conflict"},
@@ -102,7 +118,7 @@ class BranchSerializer(serializers.ModelSerializer):
 
 class StaffSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username")
-    full_name = serializers.CharField(source="user.get_full_name")
+    full_name = serializers.SerializerMethodField()
     roles = serializers.SerializerMethodField()
     branches = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
@@ -110,20 +126,34 @@ class StaffSerializer(serializers.ModelSerializer):
         model = Staff
         fields = ["id", "username", "full_name", "roles", "branches"]
 
+    def get_full_name(self, staff: Staff) -> str:
+        return display_name(staff.user)
+
     def get_roles(self, staff: Staff) -> list[str]:
         return sorted(group.name for group in staff.user.groups.all())
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())
+    branches = serializers.ListField(child=serializers.IntegerField())
+    working_branch = serializers.IntegerField(allow_null=True)
+    permissions = serializers.ListField(child=serializers.CharField())
 
 
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=MeSerializer)
     def get(self, request):
         branch = working_branch(request)
         user = request.user
         return Response({
             "id": user.pk,
             "username": user.username,
-            "full_name": user.get_full_name(),
+            "full_name": display_name(user),
             "roles": sorted(user.groups.values_list("name", flat=True)),
             "branches": branch_ids_for(user),
             "working_branch": branch.pk if branch else None,
@@ -174,8 +204,10 @@ class PiiMaskedSerializerMixin:
 
 
 class PiiLoggedViewSetMixin:
-    """Logs every customer shown unmasked by list or retrieve. `pii_customer_id(obj)` says whose
-    data an object carries."""
+    """Logs every customer shown unmasked by list or retrieve (and the actions named in
+    `pii_logged_actions`). `pii_customer_id(obj)` says whose data an object carries."""
+
+    pii_logged_actions = ("list", "retrieve")
 
     def pii_customer_id(self, obj) -> int:
         return obj.pk
@@ -183,7 +215,7 @@ class PiiLoggedViewSetMixin:
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if (
-            self.action in ("list", "retrieve")
+            self.action in self.pii_logged_actions
             and response.status_code == 200
             and can_view_pii(request.user)
         ):

@@ -24,6 +24,15 @@ class HistoryEntry:
     changes: list[tuple[str, str, str]] = field(default_factory=list)
 
 
+def attribute_to(instance: models.Model, by, reason: str = "") -> models.Model:
+    """Name who makes the next saved change. Pages and the API are attributed by the history
+    middleware; services also run from jobs, imports and commands, where there is no request."""
+    instance._history_user = by if by is not None and by.is_authenticated else None
+    if reason:
+        instance._change_reason = reason
+    return instance
+
+
 def _display(value, masker, show_pii: bool) -> str:
     if value in (None, ""):
         return "—"

@@ -8,6 +8,19 @@ from simple_history.models import HistoricalRecords
 from .choices import PiiChannel, Role
 
 
+def display_name(user) -> str:
+    """A person's name as colleagues write it: 陈嘉豪 (surname first, no space) for Chinese
+    names, "Jiahao Chen" for Latin ones; the username when no name is recorded."""
+    if user is None:
+        return "—"
+    first, last = user.first_name.strip(), user.last_name.strip()
+    if not (first or last):
+        return user.get_username()
+    if any("\u4e00" <= char <= "\u9fff" for char in first + last):
+        return f"{last}{first}"
+    return f"{first} {last}".strip()
+
+
 class DealerGroup(models.Model):
     name = models.CharField(_("name"), max_length=100)
 
@@ -63,7 +76,7 @@ class Staff(models.Model):
         verbose_name_plural = _("staff")
 
     def __str__(self) -> str:
-        return self.user.get_full_name() or self.user.get_username()
+        return display_name(self.user)
 
     @property
     def roles(self) -> set[str]:

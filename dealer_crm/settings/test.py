@@ -15,3 +15,6 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
 CELERY_TASK_ALWAYS_EAGER = True
 # Several test runs may share one server; each can name its own test database.
 DATABASES["default"]["TEST"] = {"NAME": read("TEST_DATABASE_NAME", str, None)}  # noqa: F405
+# Tests read messages in English unless they ask for another language; the product's default
+# (zh-hans) is covered by the tests that switch languages explicitly.
+LANGUAGE_CODE = "en"

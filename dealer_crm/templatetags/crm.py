@@ -1,6 +1,7 @@
 from django import template
 from django.utils.html import format_html
 
+from dealer_crm.models import display_name
 from dealer_crm.pii import mask_id_number, mask_phone
 
 register = template.Library()
@@ -39,7 +40,4 @@ def page_url(context, number: int) -> str:
 
 @register.filter
 def person(user) -> str:
-    """A staff member's full name, else username, else a dash."""
-    if user is None:
-        return "—"
-    return user.get_full_name() or user.get_username()
+    return display_name(user)

@@ -8,6 +8,7 @@ from dealer_crm.demo import (
     DEMO_ADMIN_USERNAME,
     DEMO_LOGINS,
     DEMO_PASSWORD,
+    DEMO_STAFF_NAMES,
     demo_data_load,
 )
 
@@ -18,7 +19,7 @@ def _role_label(role) -> str:
         chinese = str(role.label)
     with translation.override("en"):
         english = str(role.label)
-    return chinese if chinese == english else f"{chinese} / {english}"
+    return chinese if chinese == english else f"{chinese} ({english})"
 
 
 def _width(text: str) -> int:
@@ -36,21 +37,24 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         demo_data_load(stdout=self.stdout)
         branch_names = {spec["code"]: spec["name"] for spec in BRANCHES}
-        rows = [("username", "role", "branch")]
+        rows = [("username", "name", "role", "branch")]
         rows += [
             (
                 login.username,
+                "".join(DEMO_STAFF_NAMES[login.username]),
                 _role_label(login.role),
                 ", ".join(branch_names[code] for code in login.branches),
             )
             for login in DEMO_LOGINS
         ]
-        rows.append((DEMO_ADMIN_USERNAME, "superuser (Django admin)", "—"))
-        widths = [max(_width(row[column]) for row in rows) for column in range(3)]
+        rows.append((DEMO_ADMIN_USERNAME, "", "superuser (Django admin)", "—"))
+        widths = [max(_width(row[column]) for row in rows) for column in range(len(rows[0]))]
         self.stdout.write("")
         self.stdout.write("Demo logins:")
         for index, row in enumerate(rows):
-            self.stdout.write("  " + "  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)))
+            self.stdout.write(
+                ("  " + "  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row))).rstrip()
+            )
             if index == 0:
                 self.stdout.write("  " + "  ".join("-" * width for width in widths))
         self.stdout.write(f"Password for every demo login: {DEMO_PASSWORD}")

@@ -1,0 +1,180 @@
+"""The demo data: loaded once, valid under every validator, a login for every role, and
+enough variety (two branches, all vehicle-age segments, incomplete records) to show the
+product."""
+
+import sys
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count
+
+from customers.choices import CustomerKind, VehicleAgeSegment
+from customers.models import Contact, Customer, OdometerReading, TimelineEntry, Vehicle
+from customers.validators import (
+    resident_id_birth_date,
+    resident_id_gender,
+    validate_credit_code,
+    validate_mobile,
+    validate_plate,
+    validate_resident_id,
+)
+from customers.vin import decode_vin, validate_vin
+from dealer_crm.choices import Role
+from dealer_crm.demo import (
+    DEMO_ADMIN_USERNAME,
+    DEMO_ANCHOR,
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    demo_data_load,
+)
+from dealer_crm.models import Branch, DealerGroup
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo loaded once for this module (loading takes seconds), rolled back after it.
+    Each test's own `db` transaction nests inside as a savepoint."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        result = demo_data_load()
+        yield result
+        transaction.set_rollback(True)
+
+
+def database_counts() -> dict[str, int]:
+    return {
+        "dealer groups": DealerGroup.objects.count(),
+        "branches": Branch.objects.count(),
+        "users": User.objects.count(),
+        "customers": Customer.objects.count(),
+        "contacts": Contact.objects.count(),
+        "vehicles": Vehicle.objects.count(),
+        "odometer readings": OdometerReading.objects.count(),
+        "timeline entries": TimelineEntry.objects.count(),
+    }
+
+
+@pytest.mark.django_db
+def test_loading_the_demo_twice_creates_nothing_the_second_time(demo, capsys):
+    # given the demo data loaded once
+    assert demo["created"] is True
+    before = database_counts()
+
+    # when it is loaded again
+    again = demo_data_load(stdout=sys.stdout)
+
+    # then nothing new exists, and the second run says the demo is already loaded
+    assert again["created"] is False
+    assert database_counts() == before
+    assert "already loaded" in capsys.readouterr().out
+    assert before["customers"] == demo["customers"] == again["customers"]
+
+
+@pytest.mark.django_db
+def test_every_demo_customer_and_vehicle_passes_the_validators(demo):
+    # given the demo data
+    customers = list(Customer.objects.all())
+    vehicles = list(Vehicle.objects.all())
+    assert 190 <= len(customers) <= 210
+    assert len(vehicles) >= len(customers)
+
+    # when each record is validated as a form or the API would validate it
+    for customer in customers:
+        customer.full_clean()
+    for vehicle in vehicles:
+        vehicle.full_clean()
+    for contact in Contact.objects.all():
+        contact.full_clean()
+
+    # then every identifier is valid and consistent with what else the record says
+    for customer in customers:
+        if customer.mobile:
+            validate_mobile(customer.mobile)
+        if customer.id_number:
+            validate_resident_id(customer.id_number)
+            assert resident_id_birth_date(customer.id_number) == customer.birthday
+            assert resident_id_gender(customer.id_number) == customer.gender
+        if customer.kind == CustomerKind.ORGANIZATION:
+            validate_credit_code(customer.credit_code)
+            assert customer.contacts.exists()
+    for vehicle in vehicles:
+        validate_vin(vehicle.vin)
+        validate_plate(vehicle.plate)
+        decoded = decode_vin(vehicle.vin)
+        assert decoded.manufacturer == vehicle.manufacturer
+        assert decoded.model_year == vehicle.model_year
+    assert Customer.objects.exclude(id_number="").count() > 150
+
+
+@pytest.mark.django_db
+def test_every_role_has_a_demo_login_with_the_documented_password(demo):
+    # given the demo data
+    # when the users of each role are looked up
+    users_by_role = {role: User.objects.filter(groups__name=role) for role in Role.values}
+
+    # then every role has a user, every demo login signs in with the documented password,
+    # and the admin is a superuser
+    assert all(users.exists() for users in users_by_role.values())
+    for login in DEMO_LOGINS:
+        user = User.objects.get(username=login.username)
+        assert user.check_password(DEMO_PASSWORD)
+        assert user.groups.filter(name=login.role).exists()
+        assert set(user.staff.branches.values_list("code", flat=True)) == set(login.branches)
+        assert user.last_name and user.first_name
+    admin = User.objects.get(username=DEMO_ADMIN_USERNAME)
+    assert admin.is_superuser and admin.check_password(DEMO_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_demo_has_two_branches_and_every_vehicle_age_segment(demo):
+    # given the demo data
+    # when customers are counted per branch and vehicles per age segment on the anchor day
+    per_branch = dict(
+        Customer.objects.values_list("branch__code").annotate(n=Count("id")).order_by()
+    )
+    segments = dict(
+        Vehicle.objects.with_age_segment(today=DEMO_ANCHOR)
+        .values_list("age_segment")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+    # then both branches have customers and all three segments occur
+    assert Branch.objects.count() == 2
+    assert set(per_branch) == {"gz-tianhe", "sz-nanshan"}
+    assert all(count >= 50 for count in per_branch.values())
+    assert set(segments) == {
+        VehicleAgeSegment.THREE_GUARANTEES,
+        VehicleAgeSegment.WARRANTY,
+        VehicleAgeSegment.OUT_OF_WARRANTY,
+    }
+
+
+@pytest.mark.django_db
+def test_branch_consultant_sees_only_their_branch_and_group_manager_sees_both(demo):
+    # given the demo consultants of the two branches and the group manager
+    consultant = User.objects.get(username="consultant")
+    consultant2 = User.objects.get(username="consultant2")
+    group_manager = User.objects.get(username="group_manager")
+
+    # when each lists the customers they can see
+    def branches_seen(user: User) -> set[str]:
+        return set(Customer.objects.for_user(user).values_list("branch__code", flat=True))
+
+    # then scoping shows: one branch each for the consultants, both for the group manager
+    assert branches_seen(consultant) == {"gz-tianhe"}
+    assert branches_seen(consultant2) == {"sz-nanshan"}
+    assert branches_seen(group_manager) == {"gz-tianhe", "sz-nanshan"}
+
+
+@pytest.mark.django_db
+def test_demo_has_incomplete_records_to_follow_up(demo):
+    # given the demo data
+    # when the incomplete records are listed
+    incomplete = Customer.objects.filter(completeness__lt=100)
+
+    # then some lack a postcode, some an evaluation, while most records are complete
+    assert incomplete.filter(postcode="").exists()
+    assert incomplete.filter(evaluation="").exists()
+    assert incomplete.count() < Customer.objects.count() / 4
+    assert Customer.objects.filter(marketing_consent=True).count() > 100
