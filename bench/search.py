@@ -34,7 +34,10 @@ def fill(customers: int) -> None:
 
     group = DealerGroup.objects.create(name="bench")
     branch = Branch.objects.create(group=group, code="bench", name="bench")
-    surnames, given = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗", "伟芳敏静丽强磊军洋艳勇杰娟涛明超霞平建国"
+    surnames, given = (
+        "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗",
+        "伟芳敏静丽强磊军洋艳勇杰娟涛明超霞平建国",
+    )
     batch = []
     for n in range(customers):
         name = surnames[n % 20] + given[(n // 20) % 19] + given[(n // 380) % 19]
@@ -43,8 +46,13 @@ def fill(customers: int) -> None:
     vehicles = []
     for n, pk in enumerate(Customer.objects.values_list("pk", flat=True)):
         body = f"LSVAB2BM0MN{n:06d}"
-        vehicles.append(Vehicle(owner_id=pk, vin=body[:8] + vin_check_digit(body) + body[9:],
-                                plate=f"粤B{n % 10**5:05d}"))
+        vehicles.append(
+            Vehicle(
+                owner_id=pk,
+                vin=body[:8] + vin_check_digit(body) + body[9:],
+                plate=f"粤B{n % 10**5:05d}",
+            )
+        )
     Vehicle.objects.bulk_create(vehicles, batch_size=5000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -80,8 +88,10 @@ def main() -> None:
         for label, term in TERMS.items():
             indexed = timed(term, indexes=True, repeats=args.repeats)
             scanned = timed(term, indexes=False, repeats=args.repeats)
-            print(f"{label:<14}{indexed * 1000:>12.1f}{scanned * 1000:>13.1f}"
-                  f"{scanned / indexed:>7.1f}x")
+            print(
+                f"{label:<14}{indexed * 1000:>12.1f}{scanned * 1000:>13.1f}"
+                f"{scanned / indexed:>7.1f}x"
+            )
     finally:
         connection.creation.destroy_test_db(original_name, verbosity=0)
 

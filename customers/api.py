@@ -72,19 +72,49 @@ class CustomerSerializer(PiiMaskedSerializerMixin, serializers.ModelSerializer):
     advisor = BranchStaffField(required=False, allow_null=True)
     vehicles = VehicleBriefSerializer(many=True, read_only=True)
     confirm_duplicate = serializers.BooleanField(
-        write_only=True, required=False, default=False,
+        write_only=True,
+        required=False,
+        default=False,
         help_text="Create even though a customer with the same mobile phone exists.",
     )
 
     class Meta:
         model = Customer
         fields = [
-            "id", "kind", "name", "gender", "birthday", "birthday_is_lunar", "mobile", "mobile_2",
-            "landline", "email", "id_number", "credit_code", "province", "city", "district",
-            "street", "village", "postcode", "category", "evaluation", "source", "branch",
-            "consultant", "advisor", "tags", "marketing_consent", "consent_date",
-            "consent_channel", "completeness", "merged_into", "vehicles", "created_at",
-            "updated_at", "confirm_duplicate",
+            "id",
+            "kind",
+            "name",
+            "gender",
+            "birthday",
+            "birthday_is_lunar",
+            "mobile",
+            "mobile_2",
+            "landline",
+            "email",
+            "id_number",
+            "credit_code",
+            "province",
+            "city",
+            "district",
+            "street",
+            "village",
+            "postcode",
+            "category",
+            "evaluation",
+            "source",
+            "branch",
+            "consultant",
+            "advisor",
+            "tags",
+            "marketing_consent",
+            "consent_date",
+            "consent_channel",
+            "completeness",
+            "merged_into",
+            "vehicles",
+            "created_at",
+            "updated_at",
+            "confirm_duplicate",
         ]
         read_only_fields = ["completeness", "merged_into", "created_at", "updated_at"]
         pii_fields = {**PHONE_MASKS, "id_number": mask_id_number}
@@ -104,7 +134,9 @@ class ContactSerializer(PiiMaskedSerializerMixin, serializers.ModelSerializer):
 class VehicleSerializer(serializers.ModelSerializer):
     owner = ScopedCustomerField()
     odometer_km = serializers.IntegerField(
-        required=False, min_value=0, max_value=2_000_000,
+        required=False,
+        min_value=0,
+        max_value=2_000_000,
         help_text="The latest reading. On create it records the first reading; afterwards "
         "readings are added through odometer-readings.",
     )
@@ -113,11 +145,31 @@ class VehicleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Vehicle
         fields = [
-            "id", "owner", "vin", "plate", "engine_number", "manufacturer", "brand", "series",
-            "model_code", "model_year", "colour", "transmission", "fuel_type", "production_date",
-            "registration_date", "delivery_date", "warranty_end_date", "warranty_end_km",
-            "three_guarantees_end_date", "three_guarantees_end_km", "insurance_expiry",
-            "inspection_due", "odometer_km", "age_segment", "created_at",
+            "id",
+            "owner",
+            "vin",
+            "plate",
+            "engine_number",
+            "manufacturer",
+            "brand",
+            "series",
+            "model_code",
+            "model_year",
+            "colour",
+            "transmission",
+            "fuel_type",
+            "production_date",
+            "registration_date",
+            "delivery_date",
+            "warranty_end_date",
+            "warranty_end_km",
+            "three_guarantees_end_date",
+            "three_guarantees_end_km",
+            "insurance_expiry",
+            "inspection_due",
+            "odometer_km",
+            "age_segment",
+            "created_at",
         ]
         read_only_fields = ["created_at"]
         validators = []
@@ -137,8 +189,17 @@ class OdometerReadingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OdometerReading
-        fields = ["id", "vehicle", "km", "read_on", "source", "is_replacement", "note",
-                  "recorded_by", "recorded_at"]
+        fields = [
+            "id",
+            "vehicle",
+            "km",
+            "read_on",
+            "source",
+            "is_replacement",
+            "note",
+            "recorded_by",
+            "recorded_at",
+        ]
         read_only_fields = ["recorded_by", "recorded_at"]
 
 
@@ -172,8 +233,16 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TimelineEntry
-        fields = ["id", "kind", "label", "detail", "occurred_at", "actor", "content_type",
-                  "object_id"]
+        fields = [
+            "id",
+            "kind",
+            "label",
+            "detail",
+            "occurred_at",
+            "actor",
+            "content_type",
+            "object_id",
+        ]
 
     def get_label(self, entry: TimelineEntry) -> str:
         return timeline_kind_label(entry.kind)
@@ -256,7 +325,9 @@ class CustomerViewSet(PiiLoggedViewSetMixin, BranchScopedViewSet):
             )
         customers = list(selectors.customer_duplicates(user=request.user, **params)[:20])
         self._pii_objects = customers
-        return Response(DuplicateSerializer(customers, many=True, context={"request": request}).data)
+        return Response(
+            DuplicateSerializer(customers, many=True, context={"request": request}).data
+        )
 
     @extend_schema(responses=TimelineEntrySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=TimelineCursorPagination)
@@ -291,7 +362,9 @@ class ContactViewSet(PiiLoggedViewSetMixin, BranchScopedViewSet):
         data = dict(serializer.validated_data)
         customer = data.pop("customer", serializer.instance.customer)
         if customer.pk != serializer.instance.customer_id:
-            raise DomainError("contact_customer_fixed", "A contact cannot move to another customer.")
+            raise DomainError(
+                "contact_customer_fixed", "A contact cannot move to another customer."
+            )
         serializer.instance = services.contact_save(
             customer=customer, by=self.request.user, data=data, contact=serializer.instance
         )
@@ -324,7 +397,8 @@ class VehicleViewSet(BranchScopedViewSet):
 
     def perform_update(self, serializer):
         vehicle = services.vehicle_update(
-            vehicle=serializer.instance, by=self.request.user,
+            vehicle=serializer.instance,
+            by=self.request.user,
             data=dict(serializer.validated_data),
         )
         serializer.instance = self._annotated(vehicle)
@@ -338,9 +412,11 @@ class VehicleViewSet(BranchScopedViewSet):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         vehicle = services.vehicle_transfer(
-            vehicle=vehicle, new_owner=data["new_owner"],
+            vehicle=vehicle,
+            new_owner=data["new_owner"],
             transferred_on=data.get("transferred_on") or timezone.localdate(),
-            by=request.user, reason=data.get("reason", ""),
+            by=request.user,
+            reason=data.get("reason", ""),
         )
         return Response(self.get_serializer(self._annotated(vehicle)).data)
 
@@ -357,12 +433,16 @@ class VehicleViewSet(BranchScopedViewSet):
         except DjangoValidationError as error:
             raise serializers.ValidationError({"vin": error.messages}) from None
         info = decode_vin(vin)
-        return Response({"vin": vin, "manufacturer": info.manufacturer,
-                         "model_year": info.model_year})
+        return Response(
+            {"vin": vin, "manufacturer": info.manufacturer, "model_year": info.model_year}
+        )
 
 
 class OdometerReadingViewSet(
-    BranchScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+    BranchScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
     """Odometer history. Readings are never edited; a wrong one is corrected by a new reading
@@ -380,9 +460,12 @@ class OdometerReadingViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         reading = services.odometer_record(
-            vehicle=data["vehicle"], km=data["km"],
-            read_on=data.get("read_on") or timezone.localdate(), by=request.user,
+            vehicle=data["vehicle"],
+            km=data["km"],
+            read_on=data.get("read_on") or timezone.localdate(),
+            by=request.user,
             source=data.get("source") or "manual",
-            is_replacement=data.get("is_replacement", False), note=data.get("note", ""),
+            is_replacement=data.get("is_replacement", False),
+            note=data.get("note", ""),
         )
         return Response(self.get_serializer(reading).data, status=status.HTTP_201_CREATED)

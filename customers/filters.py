@@ -43,7 +43,8 @@ class CustomerFilter(filters.FilterSet):
     category = filters.ChoiceFilter(choices=CustomerCategory.choices, label=_("Category"))
     evaluation = filters.ChoiceFilter(choices=EvaluationCategory.choices, label=_("Evaluation"))
     vehicle_age_segment = filters.ChoiceFilter(
-        choices=VehicleAgeSegment.choices, method="filter_vehicle_age_segment",
+        choices=VehicleAgeSegment.choices,
+        method="filter_vehicle_age_segment",
         label=_("Vehicle age"),
     )
     incomplete = filters.BooleanFilter(method="filter_incomplete", label=_("Incomplete only"))
@@ -76,10 +77,12 @@ class CustomerFilter(filters.FilterSet):
 class VehicleFilter(filters.FilterSet):
     search = filters.CharFilter(method="filter_search", label=_("Search"))
     age_segment = filters.ChoiceFilter(choices=VehicleAgeSegment.choices, label=_("Vehicle age"))
-    insurance_expiry_before = filters.DateFilter(field_name="insurance_expiry", lookup_expr="lte",
-                                                 label=_("Insurance expires by"))
-    inspection_due_before = filters.DateFilter(field_name="inspection_due", lookup_expr="lte",
-                                               label=_("Inspection due by"))
+    insurance_expiry_before = filters.DateFilter(
+        field_name="insurance_expiry", lookup_expr="lte", label=_("Insurance expires by")
+    )
+    inspection_due_before = filters.DateFilter(
+        field_name="inspection_due", lookup_expr="lte", label=_("Inspection due by")
+    )
 
     class Meta:
         model = Vehicle

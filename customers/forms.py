@@ -16,9 +16,11 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def staff_choices(user: User):
-    return User.objects.filter(
-        staff__branches__in=branch_ids_for(user), is_active=True
-    ).distinct().order_by("first_name", "username")
+    return (
+        User.objects.filter(staff__branches__in=branch_ids_for(user), is_active=True)
+        .distinct()
+        .order_by("first_name", "username")
+    )
 
 
 class CustomerForm(BootstrapFormMixin, forms.ModelForm):
@@ -30,12 +32,13 @@ class CustomerForm(BootstrapFormMixin, forms.ModelForm):
     )
 
     SECTIONS = [
-        (_("Who"), ["kind", "name", "gender", "birthday", "birthday_is_lunar", "id_number",
-                    "credit_code"]),
+        (
+            _("Who"),
+            ["kind", "name", "gender", "birthday", "birthday_is_lunar", "id_number", "credit_code"],
+        ),
         (_("How to reach them"), ["mobile", "mobile_2", "landline", "email"]),
         (_("Address"), ["province", "city", "district", "street", "village", "postcode"]),
-        (_("Relationship"), ["category", "evaluation", "source", "consultant", "advisor",
-                             "tags"]),
+        (_("Relationship"), ["category", "evaluation", "source", "consultant", "advisor", "tags"]),
         (_("Marketing consent"), ["marketing_consent", "consent_date", "consent_channel"]),
         (_("Possible duplicate"), ["confirm_duplicate"]),
     ]
@@ -43,10 +46,32 @@ class CustomerForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Customer
         fields = [
-            "kind", "name", "gender", "birthday", "birthday_is_lunar", "mobile", "mobile_2",
-            "landline", "email", "id_number", "credit_code", "province", "city", "district",
-            "street", "village", "postcode", "category", "evaluation", "source", "consultant",
-            "advisor", "tags", "marketing_consent", "consent_date", "consent_channel",
+            "kind",
+            "name",
+            "gender",
+            "birthday",
+            "birthday_is_lunar",
+            "mobile",
+            "mobile_2",
+            "landline",
+            "email",
+            "id_number",
+            "credit_code",
+            "province",
+            "city",
+            "district",
+            "street",
+            "village",
+            "postcode",
+            "category",
+            "evaluation",
+            "source",
+            "consultant",
+            "advisor",
+            "tags",
+            "marketing_consent",
+            "consent_date",
+            "consent_channel",
         ]
         widgets = {"birthday": DATE_INPUT, "consent_date": DATE_INPUT}
 
@@ -80,10 +105,26 @@ class ContactForm(BootstrapFormMixin, forms.ModelForm):
 
 
 VEHICLE_FIELDS = [
-    "vin", "plate", "engine_number", "manufacturer", "brand", "series", "model_code",
-    "model_year", "colour", "transmission", "fuel_type", "production_date", "registration_date",
-    "delivery_date", "warranty_end_date", "warranty_end_km", "three_guarantees_end_date",
-    "three_guarantees_end_km", "insurance_expiry", "inspection_due",
+    "vin",
+    "plate",
+    "engine_number",
+    "manufacturer",
+    "brand",
+    "series",
+    "model_code",
+    "model_year",
+    "colour",
+    "transmission",
+    "fuel_type",
+    "production_date",
+    "registration_date",
+    "delivery_date",
+    "warranty_end_date",
+    "warranty_end_km",
+    "three_guarantees_end_date",
+    "three_guarantees_end_km",
+    "insurance_expiry",
+    "inspection_due",
 ]
 
 
@@ -92,12 +133,23 @@ class VehicleForm(BootstrapFormMixin, forms.ModelForm):
         (_("Identity"), ["vin", "plate", "engine_number", "manufacturer", "model_year"]),
         (_("Model"), ["brand", "series", "model_code", "colour", "transmission", "fuel_type"]),
         (_("Dates"), ["production_date", "registration_date", "delivery_date", "odometer_km"]),
-        (_("Warranty and renewals"), ["warranty_end_date", "warranty_end_km",
-                                      "three_guarantees_end_date", "three_guarantees_end_km",
-                                      "insurance_expiry", "inspection_due"]),
+        (
+            _("Warranty and renewals"),
+            [
+                "warranty_end_date",
+                "warranty_end_km",
+                "three_guarantees_end_date",
+                "three_guarantees_end_km",
+                "insurance_expiry",
+                "inspection_due",
+            ],
+        ),
     ]
     odometer_km = forms.IntegerField(
-        label=_("odometer (km)"), min_value=0, max_value=2_000_000, required=False,
+        label=_("odometer (km)"),
+        min_value=0,
+        max_value=2_000_000,
+        required=False,
         help_text=_("The first reading, if known."),
     )
 
@@ -106,9 +158,15 @@ class VehicleForm(BootstrapFormMixin, forms.ModelForm):
         fields = VEHICLE_FIELDS
         widgets = {
             name: DATE_INPUT
-            for name in ("production_date", "registration_date", "delivery_date",
-                         "warranty_end_date", "three_guarantees_end_date", "insurance_expiry",
-                         "inspection_due")
+            for name in (
+                "production_date",
+                "registration_date",
+                "delivery_date",
+                "warranty_end_date",
+                "three_guarantees_end_date",
+                "insurance_expiry",
+                "inspection_due",
+            )
         }
 
     def __init__(self, *args, **kwargs):
@@ -116,11 +174,16 @@ class VehicleForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["manufacturer"].help_text = _("Filled from the VIN when left empty.")
         self.fields["model_year"].help_text = _("Filled from the VIN when left empty.")
         # Live check as the VIN is typed: what it encodes, or what is wrong with it.
-        self.fields["vin"].widget.attrs.update({
-            "autocomplete": "off", "maxlength": 17, "style": "text-transform:uppercase",
-            "hx-get": reverse("customers:vin-decode"), "hx-target": "#vin-hint",
-            "hx-trigger": "input changed delay:300ms, load",
-        })
+        self.fields["vin"].widget.attrs.update(
+            {
+                "autocomplete": "off",
+                "maxlength": 17,
+                "style": "text-transform:uppercase",
+                "hx-get": reverse("customers:vin-decode"),
+                "hx-target": "#vin-hint",
+                "hx-trigger": "input changed delay:300ms, load",
+            }
+        )
         if self.instance.pk:
             del self.fields["odometer_km"]
 

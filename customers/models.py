@@ -20,7 +20,6 @@ from simple_history.models import HistoricalRecords
 from dealer_crm.scoping import BranchScopedQuerySet
 
 from . import validators, vin
-from .timeline import timeline_kind_label
 from .choices import (
     ConsentChannel,
     CustomerCategory,
@@ -33,6 +32,7 @@ from .choices import (
     Transmission,
     VehicleAgeSegment,
 )
+from .timeline import timeline_kind_label
 
 
 def trigram_index(field: str, name: str) -> GinIndex:
@@ -127,7 +127,9 @@ class Customer(models.Model):
         related_name="+",
         verbose_name=_("service advisor"),
     )
-    tags = ArrayField(models.CharField(max_length=30), default=list, blank=True, verbose_name=_("tags"))
+    tags = ArrayField(
+        models.CharField(max_length=30), default=list, blank=True, verbose_name=_("tags")
+    )
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
     consent_date = models.DateField(_("consent date"), null=True, blank=True)
     consent_channel = models.CharField(
@@ -187,6 +189,9 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("customers:detail", args=[self.pk])
+
     def clean(self) -> None:
         self.mobile = validators.normalize_mobile(self.mobile)
         self.mobile_2 = validators.normalize_mobile(self.mobile_2)
@@ -204,9 +209,6 @@ class Customer(models.Model):
             )
         if not self.marketing_consent:
             self.consent_date, self.consent_channel = None, ""
-
-    def get_absolute_url(self) -> str:
-        return reverse("customers:detail", args=[self.pk])
 
     @property
     def is_person(self) -> bool:
@@ -246,7 +248,8 @@ class Contact(models.Model):
         ordering = ["-is_primary", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(mobile="") | ~Q(landline=""), name="contact_has_a_phone",
+                condition=~Q(mobile="") | ~Q(landline=""),
+                name="contact_has_a_phone",
                 violation_error_message=_("Give the contact a mobile or a landline number."),
             ),
         ]
@@ -296,7 +299,10 @@ class Vehicle(models.Model):
         Customer, on_delete=models.PROTECT, related_name="vehicles", verbose_name=_("owner")
     )
     vin = models.CharField(
-        _("VIN"), max_length=17, unique=True, validators=[vin.validate_vin],
+        _("VIN"),
+        max_length=17,
+        unique=True,
+        validators=[vin.validate_vin],
         error_messages={"unique": _("A vehicle with this VIN is already registered.")},
     )
     plate = models.CharField(
@@ -373,7 +379,9 @@ class OdometerReading(models.Model):
     branch_lookup = "vehicle__owner__branch"
 
     vehicle = models.ForeignKey(
-        Vehicle, on_delete=models.CASCADE, related_name="odometer_readings",
+        Vehicle,
+        on_delete=models.CASCADE,
+        related_name="odometer_readings",
         verbose_name=_("vehicle"),
     )
     km = models.PositiveIntegerField(_("km"), validators=[validators.validate_odometer_km])
@@ -382,13 +390,18 @@ class OdometerReading(models.Model):
         _("source"), max_length=20, choices=OdometerSource.choices, default=OdometerSource.MANUAL
     )
     is_replacement = models.BooleanField(
-        _("odometer replaced"), default=False,
+        _("odometer replaced"),
+        default=False,
         help_text=_("The instrument was replaced, so this reading may be lower than the last."),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("recorded by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
@@ -400,6 +413,9 @@ class OdometerReading(models.Model):
         verbose_name_plural = _("odometer readings")
         ordering = ["-read_on", "-id"]
         indexes = [models.Index(fields=["vehicle", "-read_on", "-id"], name="odometer_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.km} km ({self.read_on:%Y-%m-%d})"
 
 
 class VehicleOwnership(models.Model):
@@ -426,10 +442,14 @@ class VehicleOwnership(models.Model):
         ordering = ["-started_on", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["vehicle"], condition=Q(ended_on__isnull=True),
+                fields=["vehicle"],
+                condition=Q(ended_on__isnull=True),
                 name="vehicle_one_current_owner",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.vehicle}"
 
 
 class TimelineEntry(models.Model):
@@ -444,8 +464,12 @@ class TimelineEntry(models.Model):
     detail = models.CharField(_("detail"), max_length=300, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     content_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, blank=True)
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
@@ -458,6 +482,9 @@ class TimelineEntry(models.Model):
         verbose_name_plural = _("timeline entries")
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["customer", "-occurred_at", "-id"], name="timeline_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.label} · {self.detail}" if self.detail else self.label
 
     @property
     def label(self) -> str:

@@ -94,15 +94,19 @@ def customer_list(*, user: User) -> QuerySet[Customer]:
 
 
 def vehicle_list(*, user: User) -> QuerySet[Vehicle]:
-    return Vehicle.objects.for_user(user).with_age_segment().select_related("owner", "owner__branch")
+    return (
+        Vehicle.objects.for_user(user).with_age_segment().select_related("owner", "owner__branch")
+    )
 
 
 def customer_detail(*, user: User, pk: int) -> Customer:
-    return Customer.objects.select_related(
-        "branch", "consultant", "advisor", "merged_into"
-    ).prefetch_related(
-        "contacts", Prefetch("vehicles", queryset=Vehicle.objects.with_age_segment())
-    ).get_for_user_or_404(user, pk=pk)
+    return (
+        Customer.objects.select_related("branch", "consultant", "advisor", "merged_into")
+        .prefetch_related(
+            "contacts", Prefetch("vehicles", queryset=Vehicle.objects.with_age_segment())
+        )
+        .get_for_user_or_404(user, pk=pk)
+    )
 
 
 def customer_timeline(*, customer: Customer) -> QuerySet[TimelineEntry]:
@@ -121,15 +125,15 @@ def branch_overview(*, user: User, branch) -> dict:
     """The home page's figures for one branch: a handful of bounded aggregates."""
     customers = Customer.objects.for_user(user).active().filter(branch=branch)
     vehicles = Vehicle.objects.for_user(user).filter(owner__branch=branch).with_age_segment()
-    segments = dict(
-        vehicles.order_by().values_list("age_segment").annotate(n=models.Count("id"))
-    )
+    segments = dict(vehicles.order_by().values_list("age_segment").annotate(n=models.Count("id")))
     return {
         "customers": customers.count(),
         "incomplete": customers.filter(completeness__lt=100).count(),
         "vehicles": sum(segments.values()),
-        "segments": [(value, label, segments.get(value, 0))
-                     for value, label in VehicleAgeSegment.choices],
-        "recent": TimelineEntry.objects.filter(customer__in=customers)
-        .select_related("customer", "actor")[:10],
+        "segments": [
+            (value, label, segments.get(value, 0)) for value, label in VehicleAgeSegment.choices
+        ],
+        "recent": TimelineEntry.objects.filter(customer__in=customers).select_related(
+            "customer", "actor"
+        )[:10],
     }

@@ -18,13 +18,30 @@ from . import timeline
 from .choices import OdometerSource
 from .models import Contact, Customer, OdometerReading, TimelineEntry, Vehicle, VehicleOwnership
 from .selectors import completeness_score, customer_completeness_gaps, customer_duplicates
+from .spreadsheets import ImportReport
 from .vin import decode_vin, normalize_vin
 
 # Fields a merge fills on the kept customer when it has them blank.
 MERGE_FILLABLE = [
-    "gender", "birthday", "mobile", "mobile_2", "landline", "email", "id_number", "credit_code",
-    "province", "city", "district", "street", "village", "postcode", "category", "evaluation",
-    "source", "consultant", "advisor",
+    "gender",
+    "birthday",
+    "mobile",
+    "mobile_2",
+    "landline",
+    "email",
+    "id_number",
+    "credit_code",
+    "province",
+    "city",
+    "district",
+    "street",
+    "village",
+    "postcode",
+    "category",
+    "evaluation",
+    "source",
+    "consultant",
+    "advisor",
 ]
 
 
@@ -65,7 +82,9 @@ def customer_completeness_refresh(*, customer: Customer) -> int:
 def _refuse_duplicates(*, customer: Customer, by: User, confirm_duplicate: bool) -> None:
     """ID number and credit code identify one customer; a shared phone may be a family's."""
     same_identity = customer_duplicates(
-        user=by, id_number=customer.id_number, credit_code=customer.credit_code,
+        user=by,
+        id_number=customer.id_number,
+        credit_code=customer.credit_code,
         exclude_id=customer.pk,
     )
     if same_identity.exists():
@@ -78,8 +97,10 @@ def _refuse_duplicates(*, customer: Customer, by: User, confirm_duplicate: bool)
     if not confirm_duplicate and customer.mobile and same_phone.exists():
         raise DomainError(
             "possible_duplicate",
-            _("A customer with this mobile phone already exists. Open the existing record, "
-              "or confirm that this is a different customer."),
+            _(
+                "A customer with this mobile phone already exists. Open the existing record, "
+                "or confirm that this is a different customer."
+            ),
             extra=_duplicates_payload(same_phone),
         )
 
@@ -124,8 +145,12 @@ def customer_merge(*, keep: Customer, duplicate: Customer, by: User) -> Customer
     tombstone pointing at the kept one."""
     if keep.pk == duplicate.pk:
         raise DomainError("merge_same_customer", _("A customer cannot be merged with itself."))
-    locked = {c.pk: c for c in Customer.objects.select_for_update().filter(
-        pk__in=[keep.pk, duplicate.pk]).order_by("pk")}
+    locked = {
+        c.pk: c
+        for c in Customer.objects.select_for_update()
+        .filter(pk__in=[keep.pk, duplicate.pk])
+        .order_by("pk")
+    }
     keep, duplicate = locked[keep.pk], locked[duplicate.pk]
     if keep.merged_into_id or duplicate.merged_into_id:
         raise DomainError("customer_merged", _("One of these customers was already merged."))
@@ -158,8 +183,11 @@ def customer_merge(*, keep: Customer, duplicate: Customer, by: User) -> Customer
         keep.consent_date, keep.consent_channel = duplicate.consent_date, duplicate.consent_channel
     attribute_to(keep, by, f"merged #{duplicate.pk}").save()
     timeline_add(
-        customer=keep, kind=timeline.CUSTOMERS_MERGED,
-        detail=f"{duplicate.name} (#{duplicate.pk})", subject=duplicate, actor=by,
+        customer=keep,
+        kind=timeline.CUSTOMERS_MERGED,
+        detail=f"{duplicate.name} (#{duplicate.pk})",
+        subject=duplicate,
+        actor=by,
     )
     customer_completeness_refresh(customer=keep)
     return keep
@@ -181,7 +209,9 @@ def customer_delete(*, customer: Customer, by: User) -> None:
 
 
 @transaction.atomic
-def contact_save(*, customer: Customer, by: User, data: dict, contact: Contact | None = None) -> Contact:
+def contact_save(
+    *, customer: Customer, by: User, data: dict, contact: Contact | None = None
+) -> Contact:
     contact = contact or Contact(customer=customer)
     for field, value in data.items():
         setattr(contact, field, value)
@@ -205,8 +235,11 @@ def _vehicle_duplicate_error(*, vin: str, by: User) -> DomainError:
     visible = Vehicle.objects.for_user(by).filter(pk=existing.pk).exists()
     if visible:
         message = _("This VIN is already registered to %(owner)s.") % {"owner": existing.owner}
-        extra = {"duplicates": [{"id": existing.owner_id, "name": existing.owner.name,
-                                 "vehicle": existing.pk}]}
+        extra = {
+            "duplicates": [
+                {"id": existing.owner_id, "name": existing.owner.name, "vehicle": existing.pk}
+            ]
+        }
     else:
         message, extra = _("This VIN is already registered in another branch."), {}
     return DomainError("duplicate_vehicle", message, field="vin", extra=extra)
@@ -244,15 +277,26 @@ def vehicle_add(*, owner: Customer, by: User, data: dict) -> Vehicle:
     _fill_from_vin(vehicle)
     _fill_three_guarantees(vehicle, owner.branch)
     attribute_to(vehicle, by).save()
-    attribute_to(VehicleOwnership(
-        vehicle=vehicle, customer=owner, started_on=vehicle.delivery_date or timezone.localdate()
-    ), by).save()
+    attribute_to(
+        VehicleOwnership(
+            vehicle=vehicle,
+            customer=owner,
+            started_on=vehicle.delivery_date or timezone.localdate(),
+        ),
+        by,
+    ).save()
     if odometer_km:
-        odometer_record(vehicle=vehicle, km=odometer_km, read_on=timezone.localdate(), by=by,
-                        source=OdometerSource.MANUAL)
+        odometer_record(
+            vehicle=vehicle,
+            km=odometer_km,
+            read_on=timezone.localdate(),
+            by=by,
+            source=OdometerSource.MANUAL,
+        )
         vehicle.odometer_km = odometer_km  # odometer_record saved it on its own locked copy
-    timeline_add(customer=owner, kind=timeline.VEHICLE_ADDED, detail=str(vehicle),
-                 subject=vehicle, actor=by)
+    timeline_add(
+        customer=owner, kind=timeline.VEHICLE_ADDED, detail=str(vehicle), subject=vehicle, actor=by
+    )
     customer_completeness_refresh(customer=owner)
     return vehicle
 
@@ -288,8 +332,9 @@ def odometer_record(
     """Record a reading. Lower than the last one only when the odometer was replaced."""
     vehicle = Vehicle.objects.select_for_update().get(pk=vehicle.pk)
     if read_on > timezone.localdate():
-        raise DomainError("odometer_future_date", _("A reading cannot be dated in the future."),
-                          field="read_on")
+        raise DomainError(
+            "odometer_future_date", _("A reading cannot be dated in the future."), field="read_on"
+        )
     last = vehicle.odometer_readings.order_by("-read_on", "-id").first()
     if last and read_on < last.read_on:
         raise DomainError(
@@ -301,14 +346,21 @@ def odometer_record(
     if last and km < last.km and not is_replacement:
         raise DomainError(
             "odometer_lower_than_last",
-            _("%(km)s km is lower than the last reading (%(last)s km on %(date)s). "
-              "Tick 'odometer replaced' if the instrument was changed.")
+            _(
+                "%(km)s km is lower than the last reading (%(last)s km on %(date)s). "
+                "Tick 'odometer replaced' if the instrument was changed."
+            )
             % {"km": km, "last": last.km, "date": last.read_on.isoformat()},
             field="km",
         )
     reading = OdometerReading(
-        vehicle=vehicle, km=km, read_on=read_on, source=source, is_replacement=is_replacement,
-        note=note, recorded_by=by if by and by.is_authenticated else None,
+        vehicle=vehicle,
+        km=km,
+        read_on=read_on,
+        source=source,
+        is_replacement=is_replacement,
+        note=note,
+        recorded_by=by if by and by.is_authenticated else None,
     )
     reading.full_clean()
     attribute_to(reading, by).save()
@@ -329,37 +381,73 @@ def vehicle_transfer(
     if new_owner.merged_into_id:
         raise DomainError("customer_merged", _("This customer was merged into another record."))
     if transferred_on > timezone.localdate():
-        raise DomainError("transfer_future_date", _("A transfer cannot be dated in the future."),
-                          field="transferred_on")
+        raise DomainError(
+            "transfer_future_date",
+            _("A transfer cannot be dated in the future."),
+            field="transferred_on",
+        )
     current = vehicle.ownerships.filter(ended_on__isnull=True).first()
     if current and transferred_on < current.started_on:
         raise DomainError(
             "transfer_before_ownership",
-            _("The current owner has had this vehicle since %(date)s; the transfer cannot be "
-              "dated earlier.") % {"date": current.started_on.isoformat()},
+            _(
+                "The current owner has had this vehicle since %(date)s; the transfer cannot be "
+                "dated earlier."
+            )
+            % {"date": current.started_on.isoformat()},
             field="transferred_on",
         )
     if current:
         current.ended_on = transferred_on
         attribute_to(current, by).save()
-    attribute_to(VehicleOwnership(
-        vehicle=vehicle, customer=new_owner, started_on=transferred_on, reason=reason
-    ), by).save()
+    attribute_to(
+        VehicleOwnership(
+            vehicle=vehicle, customer=new_owner, started_on=transferred_on, reason=reason
+        ),
+        by,
+    ).save()
     vehicle.owner = new_owner
     attribute_to(vehicle, by, reason or "ownership transfer").save()
     detail = f"{vehicle}: {previous_owner.name} → {new_owner.name}"
     for customer in (previous_owner, new_owner):
-        timeline_add(customer=customer, kind=timeline.OWNERSHIP_CHANGED, detail=detail,
-                     subject=vehicle, actor=by)
+        timeline_add(
+            customer=customer,
+            kind=timeline.OWNERSHIP_CHANGED,
+            detail=detail,
+            subject=vehicle,
+            actor=by,
+        )
         customer_completeness_refresh(customer=customer)
     return vehicle
 
 
-CUSTOMER_IMPORT_FIELDS = ["kind", "name", "gender", "mobile", "landline", "id_number",
-                          "credit_code", "province", "city", "district", "street", "postcode",
-                          "category", "evaluation", "source"]
-VEHICLE_IMPORT_FIELDS = ["vin", "plate", "brand", "series", "model_code", "colour",
-                         "delivery_date", "odometer_km"]
+CUSTOMER_IMPORT_FIELDS = [
+    "kind",
+    "name",
+    "gender",
+    "mobile",
+    "landline",
+    "id_number",
+    "credit_code",
+    "province",
+    "city",
+    "district",
+    "street",
+    "postcode",
+    "category",
+    "evaluation",
+    "source",
+]
+VEHICLE_IMPORT_FIELDS = [
+    "vin",
+    "plate",
+    "brand",
+    "series",
+    "model_code",
+    "colour",
+    "delivery_date",
+    "odometer_km",
+]
 
 
 def _choice_value(field: models.Field, text: str) -> str:
@@ -393,8 +481,9 @@ def _import_values(model: type[models.Model], row: dict, fields: list[str]) -> d
 
 def _error_text(error: Exception) -> str:
     if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        return "; ".join(f"{name}: {' '.join(messages)}"
-                         for name, messages in error.message_dict.items())
+        return "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
+        )
     if isinstance(error, DomainError):
         duplicates = error.extra.get("duplicates", [])
         ids = ", ".join(f"#{d['id']} {d['name']}" for d in duplicates)
@@ -404,11 +493,9 @@ def _error_text(error: Exception) -> str:
     return str(error)
 
 
-def customers_import(*, rows: list[tuple[int, dict]], branch: Branch, by: User) -> "ImportReport":
+def customers_import(*, rows: list[tuple[int, dict]], branch: Branch, by: User) -> ImportReport:
     """Import customers (each with an optional vehicle) row by row through the same services as
     the pages. A bad row is reported with its line and reason and leaves nothing behind."""
-    from .spreadsheets import ImportReport
-
     report = ImportReport()
     for line, row in rows:
         try:

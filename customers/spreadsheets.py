@@ -16,18 +16,53 @@ from .models import Customer
 
 # Column key → the Chinese header accepted as well. Keys are the customer and vehicle fields.
 IMPORT_COLUMNS = {
-    "kind": "类型", "name": "姓名", "gender": "性别", "mobile": "手机", "landline": "固定电话",
-    "id_number": "身份证号", "credit_code": "统一社会信用代码", "province": "省份",
-    "city": "城市", "district": "区县", "street": "地址", "postcode": "邮编",
-    "category": "客户类别", "evaluation": "客户评价类别", "source": "来源", "vin": "VIN",
-    "plate": "车牌号", "brand": "品牌", "series": "车系", "model_code": "车型代码",
-    "colour": "颜色", "delivery_date": "交车日期", "odometer_km": "里程",
+    "kind": "类型",
+    "name": "姓名",
+    "gender": "性别",
+    "mobile": "手机",
+    "landline": "固定电话",
+    "id_number": "身份证号",
+    "credit_code": "统一社会信用代码",
+    "province": "省份",
+    "city": "城市",
+    "district": "区县",
+    "street": "地址",
+    "postcode": "邮编",
+    "category": "客户类别",
+    "evaluation": "客户评价类别",
+    "source": "来源",
+    "vin": "VIN",
+    "plate": "车牌号",
+    "brand": "品牌",
+    "series": "车系",
+    "model_code": "车型代码",
+    "colour": "颜色",
+    "delivery_date": "交车日期",
+    "odometer_km": "里程",
 }
 MAX_IMPORT_ROWS = 5000
 EXPORT_LIMIT = 10_000
-EXPORT_COLUMNS = ["id", "kind", "name", "mobile", "landline", "id_number", "credit_code",
-                  "province", "city", "district", "street", "postcode", "category", "evaluation",
-                  "branch", "completeness", "vins", "plates", "created_at"]
+EXPORT_COLUMNS = [
+    "id",
+    "kind",
+    "name",
+    "mobile",
+    "landline",
+    "id_number",
+    "credit_code",
+    "province",
+    "city",
+    "district",
+    "street",
+    "postcode",
+    "category",
+    "evaluation",
+    "branch",
+    "completeness",
+    "vins",
+    "plates",
+    "created_at",
+]
 
 
 class UnreadableFile(Exception):
@@ -63,13 +98,17 @@ def _rows_from_table(table: Iterable[list]) -> list[tuple[int, dict]]:
         raise UnreadableFile(_("The first row must name the columns; a 'name' column is needed."))
     rows = []
     for line, values in enumerate(table, start=2):
-        row = {key: ("" if value is None else str(value).strip())
-               for key, value in zip(headers, values, strict=False) if key}
+        row = {
+            key: ("" if value is None else str(value).strip())
+            for key, value in zip(headers, values, strict=False)
+            if key
+        }
         if any(row.values()):
             rows.append((line, row))
         if len(rows) > MAX_IMPORT_ROWS:
-            raise UnreadableFile(_("At most %(n)s rows can be imported at once.")
-                                 % {"n": MAX_IMPORT_ROWS})
+            raise UnreadableFile(
+                _("At most %(n)s rows can be imported at once.") % {"n": MAX_IMPORT_ROWS}
+            )
     return rows
 
 
@@ -102,11 +141,23 @@ def _export_row(customer: Customer, show_pii: bool) -> list:
     id_number = (lambda v: v) if show_pii else mask_id_number
     vehicles = list(customer.vehicles.all())
     return [
-        customer.pk, customer.get_kind_display(), customer.name, phone(customer.mobile),
-        phone(customer.landline), id_number(customer.id_number), customer.credit_code,
-        customer.province, customer.city, customer.district, customer.street, customer.postcode,
-        customer.get_category_display(), customer.get_evaluation_display(), customer.branch.name,
-        customer.completeness, " ".join(v.vin for v in vehicles),
+        customer.pk,
+        customer.get_kind_display(),
+        customer.name,
+        phone(customer.mobile),
+        phone(customer.landline),
+        id_number(customer.id_number),
+        customer.credit_code,
+        customer.province,
+        customer.city,
+        customer.district,
+        customer.street,
+        customer.postcode,
+        customer.get_category_display(),
+        customer.get_evaluation_display(),
+        customer.branch.name,
+        customer.completeness,
+        " ".join(v.vin for v in vehicles),
         " ".join(v.plate for v in vehicles if v.plate),
         timezone.localtime(customer.created_at).strftime("%Y-%m-%d %H:%M"),
     ]
@@ -122,7 +173,8 @@ def export_response(customers, *, show_pii: bool, file_format: str) -> HttpRespo
         for row in rows:
             sheet.append(row)
         response = HttpResponse(
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
         workbook.save(response)
     elif file_format == "csv":
         # A BOM so Excel opens the Chinese text as UTF-8.

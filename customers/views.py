@@ -30,23 +30,38 @@ from .models import Contact, Customer, Vehicle
 from .selectors import COMPLETENESS_ITEMS
 from .vin import decode_vin, normalize_vin, validate_vin
 
-CUSTOMER_SORTS = {"name": "name", "created": "created_at", "updated": "updated_at",
-                  "completeness": "completeness", "city": "city"}
-VEHICLE_SORTS = {"vin": "vin", "plate": "plate", "delivery": "delivery_date",
-                 "odometer": "odometer_km", "created": "created_at"}
+CUSTOMER_SORTS = {
+    "name": "name",
+    "created": "created_at",
+    "updated": "updated_at",
+    "completeness": "completeness",
+    "city": "city",
+}
+VEHICLE_SORTS = {
+    "vin": "vin",
+    "plate": "plate",
+    "delivery": "delivery_date",
+    "odometer": "odometer_km",
+    "created": "created_at",
+}
 
 
 def _log_pii(request, customer_ids) -> bool:
     """True when the user sees personal data unmasked (and the view is logged)."""
     if not can_view_pii(request.user):
         return False
-    pii_access_log(user=request.user, customer_ids=customer_ids, channel=PiiChannel.PAGE,
-                   path=request.get_full_path())
+    pii_access_log(
+        user=request.user,
+        customer_ids=customer_ids,
+        channel=PiiChannel.PAGE,
+        path=request.get_full_path(),
+    )
     return True
 
 
-def _customer_list_page(request, *, template: str, base_filter: dict | None = None,
-                        default_sort: str = "-created"):
+def _customer_list_page(
+    request, *, template: str, base_filter: dict | None = None, default_sort: str = "-created"
+):
     customers = selectors.customer_list(user=request.user)
     if base_filter:
         customers = customers.filter(**base_filter)
@@ -58,10 +73,18 @@ def _customer_list_page(request, *, template: str, base_filter: dict | None = No
     show_pii = _log_pii(request, [c.pk for c in page])
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, template, {
-        "filterset": filterset, "page": page, "show_pii": show_pii, "sort": current_sort,
-        "query": query.urlencode(), "completeness_items": COMPLETENESS_ITEMS,
-    })
+    return render(
+        request,
+        template,
+        {
+            "filterset": filterset,
+            "page": page,
+            "show_pii": show_pii,
+            "sort": current_sort,
+            "query": query.urlencode(),
+            "completeness_items": COMPLETENESS_ITEMS,
+        },
+    )
 
 
 @login_required
@@ -73,8 +96,12 @@ def customer_list(request):
 @login_required
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_incomplete(request):
-    return _customer_list_page(request, template="customers/customer_incomplete.html",
-                               base_filter={"completeness__lt": 100}, default_sort="completeness")
+    return _customer_list_page(
+        request,
+        template="customers/customer_incomplete.html",
+        base_filter={"completeness__lt": 100},
+        default_sort="completeness",
+    )
 
 
 @login_required
@@ -87,16 +114,24 @@ def customer_create(request):
         messages.error(request, _("Your account is not linked to any branch."))
         return redirect("customers:list")
     if request.method == "POST" and form.is_valid():
-        customer = call_service(form, lambda: services.customer_create(
-            branch=branch, by=request.user, data=form.service_data(),
-            confirm_duplicate=form.cleaned_data.get("confirm_duplicate", False),
-        ))
+        customer = call_service(
+            form,
+            lambda: services.customer_create(
+                branch=branch,
+                by=request.user,
+                data=form.service_data(),
+                confirm_duplicate=form.cleaned_data.get("confirm_duplicate", False),
+            ),
+        )
         if customer:
             messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
             return redirect("customers:detail", pk=customer.pk)
     duplicates = getattr(getattr(form, "domain_error", None), "extra", {}).get("duplicates", [])
-    return render(request, "customers/customer_form.html",
-                  {"form": form, "duplicates": duplicates, "branch": branch})
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "duplicates": duplicates, "branch": branch},
+    )
 
 
 @login_required
@@ -104,22 +139,31 @@ def customer_create(request):
 def customer_detail(request, pk: int):
     customer = selectors.customer_detail(user=request.user, pk=pk)
     if customer.merged_into_id:
-        messages.info(request, _("This customer was merged into %(name)s.")
-                      % {"name": customer.merged_into.name})
+        messages.info(
+            request,
+            _("This customer was merged into %(name)s.") % {"name": customer.merged_into.name},
+        )
         return redirect("customers:detail", pk=customer.merged_into_id)
     show_pii = _log_pii(request, [customer.pk])
     gaps = selectors.customer_completeness_gaps(customer)
-    return render(request, "customers/customer_detail.html", {
-        "customer": customer,
-        "show_pii": show_pii,
-        "gaps": [COMPLETENESS_ITEMS[gap] for gap in gaps],
-        "timeline": selectors.customer_timeline(customer=customer)[:50],
-        "history": history_entries(customer, show_pii=show_pii),
-        "duplicates": selectors.customer_duplicates(
-            user=request.user, mobile=customer.mobile, id_number=customer.id_number,
-            credit_code=customer.credit_code, exclude_id=customer.pk,
-        )[:5],
-    })
+    return render(
+        request,
+        "customers/customer_detail.html",
+        {
+            "customer": customer,
+            "show_pii": show_pii,
+            "gaps": [COMPLETENESS_ITEMS[gap] for gap in gaps],
+            "timeline": selectors.customer_timeline(customer=customer)[:50],
+            "history": history_entries(customer, show_pii=show_pii),
+            "duplicates": selectors.customer_duplicates(
+                user=request.user,
+                mobile=customer.mobile,
+                id_number=customer.id_number,
+                credit_code=customer.credit_code,
+                exclude_id=customer.pk,
+            )[:5],
+        },
+    )
 
 
 @login_required
@@ -129,8 +173,12 @@ def customer_edit(request, pk: int):
     customer = Customer.objects.active().get_for_user_or_404(request.user, pk=pk)
     form = CustomerForm(request.POST or None, instance=customer, user=request.user)
     if request.method == "POST" and form.is_valid():
-        updated = call_service(form, lambda: services.customer_update(
-            customer=customer, by=request.user, data=form.service_data()))
+        updated = call_service(
+            form,
+            lambda: services.customer_update(
+                customer=customer, by=request.user, data=form.service_data()
+            ),
+        )
         if updated:
             messages.success(request, _("Changes saved."))
             return redirect("customers:detail", pk=customer.pk)
@@ -150,8 +198,9 @@ def customer_delete(request, pk: int):
             return redirect("customers:detail", pk=customer.pk)
         messages.success(request, _("Customer %(name)s deleted.") % {"name": customer.name})
         return redirect("customers:list")
-    return render(request, "customers/confirm_delete.html", {"object": customer,
-                                                             "cancel_url": customer})
+    return render(
+        request, "customers/confirm_delete.html", {"object": customer, "cancel_url": customer}
+    )
 
 
 @login_required
@@ -161,23 +210,38 @@ def customer_merge(request, pk: int):
     keep = Customer.objects.active().get_for_user_or_404(request.user, pk=pk)
     form = MergeForm(request.POST or None, initial={"duplicate": request.GET.get("duplicate")})
     if request.method == "POST" and form.is_valid():
-        duplicate = Customer.objects.for_user(request.user).filter(
-            pk=form.cleaned_data["duplicate"]).first()
+        duplicate = (
+            Customer.objects.for_user(request.user)
+            .filter(pk=form.cleaned_data["duplicate"])
+            .first()
+        )
         if duplicate is None:
             form.add_error("duplicate", _("No customer with this number in your branches."))
-        elif call_service(form, lambda: services.customer_merge(
-                keep=keep, duplicate=duplicate, by=request.user)):
-            messages.success(request, _("%(duplicate)s was merged into this customer.")
-                             % {"duplicate": duplicate.name})
+        elif call_service(
+            form, lambda: services.customer_merge(keep=keep, duplicate=duplicate, by=request.user)
+        ):
+            messages.success(
+                request,
+                _("%(duplicate)s was merged into this customer.") % {"duplicate": duplicate.name},
+            )
             return redirect("customers:detail", pk=keep.pk)
     candidates = selectors.customer_duplicates(
-        user=request.user, mobile=keep.mobile, id_number=keep.id_number,
-        credit_code=keep.credit_code, exclude_id=keep.pk,
+        user=request.user,
+        mobile=keep.mobile,
+        id_number=keep.id_number,
+        credit_code=keep.credit_code,
+        exclude_id=keep.pk,
     )[:10]
-    return render(request, "customers/customer_merge.html", {
-        "customer": keep, "form": form, "candidates": candidates,
-        "show_pii": can_view_pii(request.user),
-    })
+    return render(
+        request,
+        "customers/customer_merge.html",
+        {
+            "customer": keep,
+            "form": form,
+            "candidates": candidates,
+            "show_pii": can_view_pii(request.user),
+        },
+    )
 
 
 @login_required
@@ -199,13 +263,20 @@ def contact_edit(request, pk: int):
 def _contact_form(request, *, customer: Customer, contact: Contact | None):
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
-        saved = call_service(form, lambda: services.contact_save(
-            customer=customer, by=request.user, data=form.cleaned_data, contact=contact))
+        saved = call_service(
+            form,
+            lambda: services.contact_save(
+                customer=customer, by=request.user, data=form.cleaned_data, contact=contact
+            ),
+        )
         if saved:
             messages.success(request, _("Contact saved."))
             return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/contact_form.html",
-                  {"form": form, "customer": customer, "contact": contact})
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"form": form, "customer": customer, "contact": contact},
+    )
 
 
 @login_required
@@ -217,8 +288,11 @@ def contact_delete(request, pk: int):
         services.contact_delete(contact=contact, by=request.user)
         messages.success(request, _("Contact deleted."))
         return redirect("customers:detail", pk=contact.customer_id)
-    return render(request, "customers/confirm_delete.html",
-                  {"object": contact, "cancel_url": contact.customer})
+    return render(
+        request,
+        "customers/confirm_delete.html",
+        {"object": contact, "cancel_url": contact.customer},
+    )
 
 
 @login_required
@@ -231,28 +305,42 @@ def vehicle_list(request):
     vehicles, current_sort = sort(request, vehicles, VEHICLE_SORTS, "-created")
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "customers/vehicle_list.html", {
-        "filterset": filterset, "page": paginate(request, vehicles), "sort": current_sort,
-        "query": query.urlencode(),
-    })
+    return render(
+        request,
+        "customers/vehicle_list.html",
+        {
+            "filterset": filterset,
+            "page": paginate(request, vehicles),
+            "sort": current_sort,
+            "query": query.urlencode(),
+        },
+    )
 
 
 @login_required
 @permission_required("customers.add_vehicle", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def vehicle_create(request, pk: int):
-    owner = Customer.objects.active().select_related("branch").get_for_user_or_404(
-        request.user, pk=pk)
+    owner = (
+        Customer.objects.active().select_related("branch").get_for_user_or_404(request.user, pk=pk)
+    )
     form = VehicleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        vehicle = call_service(form, lambda: services.vehicle_add(
-            owner=owner, by=request.user, data=dict(form.cleaned_data)))
+        vehicle = call_service(
+            form,
+            lambda: services.vehicle_add(
+                owner=owner, by=request.user, data=dict(form.cleaned_data)
+            ),
+        )
         if vehicle:
             messages.success(request, _("Vehicle %(vin)s added.") % {"vin": vehicle.vin})
             return redirect("customers:vehicle-detail", pk=vehicle.pk)
     duplicates = getattr(getattr(form, "domain_error", None), "extra", {}).get("duplicates", [])
-    return render(request, "customers/vehicle_form.html",
-                  {"form": form, "customer": owner, "duplicates": duplicates})
+    return render(
+        request,
+        "customers/vehicle_form.html",
+        {"form": form, "customer": owner, "duplicates": duplicates},
+    )
 
 
 @login_required
@@ -260,13 +348,17 @@ def vehicle_create(request, pk: int):
 def vehicle_detail(request, pk: int):
     vehicle = selectors.vehicle_list(user=request.user).get_for_user_or_404(request.user, pk=pk)
     show_pii = can_view_pii(request.user)
-    return render(request, "customers/vehicle_detail.html", {
-        "vehicle": vehicle,
-        "readings": vehicle.odometer_readings.select_related("recorded_by")[:100],
-        "ownerships": vehicle.ownerships.select_related("customer"),
-        "reading_form": OdometerReadingForm(),
-        "history": history_entries(vehicle, show_pii=show_pii),
-    })
+    return render(
+        request,
+        "customers/vehicle_detail.html",
+        {
+            "vehicle": vehicle,
+            "readings": vehicle.odometer_readings.select_related("recorded_by")[:100],
+            "ownerships": vehicle.ownerships.select_related("customer"),
+            "reading_form": OdometerReadingForm(),
+            "history": history_entries(vehicle, show_pii=show_pii),
+        },
+    )
 
 
 @login_required
@@ -276,13 +368,20 @@ def vehicle_edit(request, pk: int):
     vehicle = Vehicle.objects.select_related("owner").get_for_user_or_404(request.user, pk=pk)
     form = VehicleForm(request.POST or None, instance=vehicle)
     if request.method == "POST" and form.is_valid():
-        updated = call_service(form, lambda: services.vehicle_update(
-            vehicle=vehicle, by=request.user, data=dict(form.cleaned_data)))
+        updated = call_service(
+            form,
+            lambda: services.vehicle_update(
+                vehicle=vehicle, by=request.user, data=dict(form.cleaned_data)
+            ),
+        )
         if updated:
             messages.success(request, _("Changes saved."))
             return redirect("customers:vehicle-detail", pk=vehicle.pk)
-    return render(request, "customers/vehicle_form.html",
-                  {"form": form, "customer": vehicle.owner, "vehicle": vehicle})
+    return render(
+        request,
+        "customers/vehicle_form.html",
+        {"form": form, "customer": vehicle.owner, "vehicle": vehicle},
+    )
 
 
 @login_required
@@ -293,9 +392,17 @@ def odometer_create(request, pk: int):
     form = OdometerReadingForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        reading = call_service(form, lambda: services.odometer_record(
-            vehicle=vehicle, km=data["km"], read_on=data["read_on"], by=request.user,
-            is_replacement=data["is_replacement"], note=data["note"]))
+        reading = call_service(
+            form,
+            lambda: services.odometer_record(
+                vehicle=vehicle,
+                km=data["km"],
+                read_on=data["read_on"],
+                by=request.user,
+                is_replacement=data["is_replacement"],
+                note=data["note"],
+            ),
+        )
         if reading:
             messages.success(request, _("Reading of %(km)s km recorded.") % {"km": reading.km})
             return redirect("customers:vehicle-detail", pk=vehicle.pk)
@@ -312,12 +419,20 @@ def vehicle_transfer(request, pk: int):
     form = TransferForm(request.POST or None, user=request.user, vehicle=vehicle)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        moved = call_service(form, lambda: services.vehicle_transfer(
-            vehicle=vehicle, new_owner=data["new_owner"], transferred_on=data["transferred_on"],
-            by=request.user, reason=data["reason"]))
+        moved = call_service(
+            form,
+            lambda: services.vehicle_transfer(
+                vehicle=vehicle,
+                new_owner=data["new_owner"],
+                transferred_on=data["transferred_on"],
+                by=request.user,
+                reason=data["reason"],
+            ),
+        )
         if moved:
-            messages.success(request, _("Vehicle transferred to %(name)s.")
-                             % {"name": data["new_owner"].name})
+            messages.success(
+                request, _("Vehicle transferred to %(name)s.") % {"name": data["new_owner"].name}
+            )
             return redirect("customers:vehicle-detail", pk=vehicle.pk)
     return render(request, "customers/vehicle_transfer.html", {"form": form, "vehicle": vehicle})
 
@@ -351,9 +466,15 @@ def customer_import(request):
             form.add_error("file", str(error))
         else:
             report = services.customers_import(rows=rows, branch=branch, by=request.user)
-    return render(request, "customers/customer_import.html", {
-        "form": form, "report": report, "columns": spreadsheets.IMPORT_COLUMNS,
-    })
+    return render(
+        request,
+        "customers/customer_import.html",
+        {
+            "form": form,
+            "report": report,
+            "columns": spreadsheets.IMPORT_COLUMNS,
+        },
+    )
 
 
 @login_required
@@ -366,6 +487,10 @@ def customer_export(request, file_format: str) -> HttpResponse:
     customers = customers[: spreadsheets.EXPORT_LIMIT]
     show_pii = can_view_pii(request.user)
     if show_pii:
-        pii_access_log(user=request.user, customer_ids=[c.pk for c in customers],
-                       channel=PiiChannel.EXPORT, path=request.get_full_path())
+        pii_access_log(
+            user=request.user,
+            customer_ids=[c.pk for c in customers],
+            channel=PiiChannel.EXPORT,
+            path=request.get_full_path(),
+        )
     return spreadsheets.export_response(customers, show_pii=show_pii, file_format=file_format)

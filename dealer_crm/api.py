@@ -112,8 +112,17 @@ class AuthTokenView(APIView):
 class BranchSerializer(serializers.ModelSerializer):
     class Meta:
         model = Branch
-        fields = ["id", "code", "name", "city", "address", "phone", "is_active",
-                  "three_guarantees_months", "three_guarantees_km"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "city",
+            "address",
+            "phone",
+            "is_active",
+            "three_guarantees_months",
+            "three_guarantees_km",
+        ]
 
 
 class StaffSerializer(serializers.ModelSerializer):
@@ -150,15 +159,17 @@ class MeView(APIView):
     def get(self, request):
         branch = working_branch(request)
         user = request.user
-        return Response({
-            "id": user.pk,
-            "username": user.username,
-            "full_name": display_name(user),
-            "roles": sorted(user.groups.values_list("name", flat=True)),
-            "branches": branch_ids_for(user),
-            "working_branch": branch.pk if branch else None,
-            "permissions": sorted(user.get_all_permissions()),
-        })
+        return Response(
+            {
+                "id": user.pk,
+                "username": user.username,
+                "full_name": display_name(user),
+                "roles": sorted(user.groups.values_list("name", flat=True)),
+                "branches": branch_ids_for(user),
+                "working_branch": branch.pk if branch else None,
+                "permissions": sorted(user.get_all_permissions()),
+            }
+        )
 
 
 class BranchViewSet(viewsets.ReadOnlyModelViewSet):

@@ -11,7 +11,10 @@ HISTORY_LIMIT = 50
 CHANGE_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
 # Fields shown masked in history for users who may not see personal data.
 MASKED_FIELDS = {
-    "mobile": mask_phone, "mobile_2": mask_phone, "landline": mask_phone, "phone": mask_phone,
+    "mobile": mask_phone,
+    "mobile_2": mask_phone,
+    "landline": mask_phone,
+    "phone": mask_phone,
     "id_number": mask_id_number,
 }
 
@@ -59,8 +62,11 @@ def history_entries(
                 masker = MASKED_FIELDS.get(change.field)
                 label = str(model._meta.get_field(change.field).verbose_name)
                 entry.changes.append(
-                    (label, _display(change.old, masker, show_pii),
-                     _display(change.new, masker, show_pii))
+                    (
+                        label,
+                        _display(change.old, masker, show_pii),
+                        _display(change.new, masker, show_pii),
+                    )
                 )
         entries.append(entry)
     return entries

@@ -30,5 +30,7 @@ class BootstrapFormMixin:
 
     def sections(self) -> list[tuple[str, list]]:
         """(title, bound fields) for each of the form's `SECTIONS`, in order."""
-        return [(title, [self[name] for name in names if name in self.fields])
-                for title, names in self.SECTIONS]
+        return [
+            (title, [self[name] for name in names if name in self.fields])
+            for title, names in self.SECTIONS
+        ]

@@ -40,4 +40,6 @@ def readyz(request):
         except Exception as error:  # a probe reports every failure instead of raising
             checks[name] = f"error: {error.__class__.__name__}"
     ready = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if ready else "error", **checks}, status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ok" if ready else "error", **checks}, status=200 if ready else 503
+    )

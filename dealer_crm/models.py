@@ -101,6 +101,9 @@ class PiiAccess(models.Model):
         verbose_name_plural = _("personal data accesses")
         ordering = ["-accessed_at"]
 
+    def __str__(self) -> str:
+        return f"{self.user} → {self.customer_id} ({self.channel})"
+
 
 class Heartbeat(models.Model):
     """Written by the scheduled heartbeat task: proves beat and the worker run end to end."""
@@ -112,3 +115,6 @@ class Heartbeat(models.Model):
         verbose_name = _("heartbeat")
         verbose_name_plural = _("heartbeats")
         ordering = ["-beat_at"]
+
+    def __str__(self) -> str:
+        return f"{self.worker} {self.beat_at:%Y-%m-%d %H:%M:%S}"

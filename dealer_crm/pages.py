@@ -31,7 +31,9 @@ def call_service(form: Form, service: Callable[[], T]) -> T | None:
     return None
 
 
-def sort(request, queryset: QuerySet, allowed: dict[str, str], default: str) -> tuple[QuerySet, str]:
+def sort(
+    request, queryset: QuerySet, allowed: dict[str, str], default: str
+) -> tuple[QuerySet, str]:
     """Order by `?sort=key` or `?sort=-key` where key is one of `allowed` (key → field)."""
     requested = request.GET.get("sort", default)
     key = requested.lstrip("-")

@@ -24,7 +24,9 @@ def mask_id_number(value: str) -> str:
     """Resident ID and similar: the first 3 and last 4 characters stay."""
     if not value:
         return value
-    return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}" if len(value) > 7 else "*" * len(value)
+    return (
+        f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}" if len(value) > 7 else "*" * len(value)
+    )
 
 
 def can_view_pii(user: User | AnonymousUser) -> bool:

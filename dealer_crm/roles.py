@@ -5,23 +5,36 @@ from django.db.models import Q
 
 from .choices import Role
 
-CUSTOMER_READ = ["customers.view_customer", "customers.view_contact", "customers.view_vehicle",
-                 "customers.view_odometerreading"]
+CUSTOMER_READ = [
+    "customers.view_customer",
+    "customers.view_contact",
+    "customers.view_vehicle",
+    "customers.view_odometerreading",
+]
 CUSTOMER_WRITE = CUSTOMER_READ + [
-    "customers.add_customer", "customers.change_customer",
-    "customers.add_contact", "customers.change_contact", "customers.delete_contact",
-    "customers.add_vehicle", "customers.change_vehicle", "customers.add_odometerreading",
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.add_contact",
+    "customers.change_contact",
+    "customers.delete_contact",
+    "customers.add_vehicle",
+    "customers.change_vehicle",
+    "customers.add_odometerreading",
 ]
 CUSTOMER_MANAGE = CUSTOMER_WRITE + [
-    "customers.delete_customer", "customers.delete_vehicle", "customers.view_pii",
-    "customers.merge_customers", "customers.import_customers", "customers.export_customers",
+    "customers.delete_customer",
+    "customers.delete_vehicle",
+    "customers.view_pii",
+    "customers.merge_customers",
+    "customers.import_customers",
+    "customers.export_customers",
     "customers.transfer_vehicle",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SALES_CONSULTANT: CUSTOMER_WRITE,
-    Role.SALES_MANAGER: CUSTOMER_WRITE + ["customers.merge_customers",
-                                          "customers.export_customers"],
+    Role.SALES_MANAGER: CUSTOMER_WRITE
+    + ["customers.merge_customers", "customers.export_customers"],
     Role.SERVICE_ADVISOR: CUSTOMER_WRITE + ["customers.transfer_vehicle"],
     Role.TECHNICIAN: CUSTOMER_READ + ["customers.add_odometerreading"],
     Role.PARTS_CLERK: CUSTOMER_READ,

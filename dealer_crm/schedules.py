@@ -13,9 +13,12 @@ MANAGED_PREFIX = "code: "
 def _schedule_fields(schedule) -> dict:
     if isinstance(schedule, crontab):
         cron, _ = CrontabSchedule.objects.get_or_create(
-            minute=schedule._orig_minute, hour=schedule._orig_hour,
-            day_of_week=schedule._orig_day_of_week, day_of_month=schedule._orig_day_of_month,
-            month_of_year=schedule._orig_month_of_year, timezone="Asia/Shanghai",
+            minute=schedule._orig_minute,
+            hour=schedule._orig_hour,
+            day_of_week=schedule._orig_day_of_week,
+            day_of_month=schedule._orig_day_of_month,
+            month_of_year=schedule._orig_month_of_year,
+            timezone="Asia/Shanghai",
         )
         return {"crontab": cron, "interval": None}
     seconds = schedule.total_seconds() if isinstance(schedule, timedelta) else float(schedule)
@@ -41,6 +44,9 @@ def schedules_sync(declared: dict) -> tuple[int, int, int]:
         _task, was_created = PeriodicTask.objects.update_or_create(name=name, defaults=defaults)
         created += was_created
         updated += not was_created
-    removed, _ = PeriodicTask.objects.filter(name__startswith=MANAGED_PREFIX).exclude(
-        name__in=names).delete()
+    removed, _ = (
+        PeriodicTask.objects.filter(name__startswith=MANAGED_PREFIX)
+        .exclude(name__in=names)
+        .delete()
+    )
     return created, updated, removed

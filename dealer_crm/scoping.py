@@ -18,9 +18,9 @@ def sees_all_branches(user: User | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False
     if not hasattr(user, "_sees_all_branches"):
-        user._sees_all_branches = user.is_superuser or user.groups.filter(
-            name=Role.GROUP_MANAGER
-        ).exists()
+        user._sees_all_branches = (
+            user.is_superuser or user.groups.filter(name=Role.GROUP_MANAGER).exists()
+        )
     return user._sees_all_branches
 
 
@@ -29,8 +29,10 @@ def branch_ids_for(user: User | AnonymousUser) -> list[int]:
     if not user.is_authenticated:
         return []
     if not hasattr(user, "_branch_ids"):
-        branches = Branch.objects.all() if sees_all_branches(user) else Branch.objects.filter(
-            staff__user=user
+        branches = (
+            Branch.objects.all()
+            if sees_all_branches(user)
+            else Branch.objects.filter(staff__user=user)
         )
         user._branch_ids = list(branches.order_by("code").values_list("pk", flat=True))
     return user._branch_ids

@@ -18,7 +18,9 @@ def read(name: str, cast, default):
     try:
         return env.get_value(name, cast=cast, default=default)
     except (ValueError, TypeError, ImproperlyConfigured) as error:
-        raise ImproperlyConfigured(f"Environment variable {name} is missing or invalid: {error}") from error
+        raise ImproperlyConfigured(
+            f"Environment variable {name} is missing or invalid: {error}"
+        ) from error
 
 
 # --- Core -------------------------------------------------------------------------------

@@ -27,8 +27,12 @@ def sort_link(context, key: str, label: str) -> str:
     descending = current == key
     query["sort"] = f"-{key}" if descending else key
     arrow = "▲" if current == key else "▼" if current == f"-{key}" else ""
-    return format_html('<a class="link-body-emphasis text-decoration-none" href="?{}">{} {}</a>',
-                       query.urlencode(), label, arrow)
+    return format_html(
+        '<a class="link-body-emphasis text-decoration-none" href="?{}">{} {}</a>',
+        query.urlencode(),
+        label,
+        arrow,
+    )
 
 
 @register.simple_tag(takes_context=True)

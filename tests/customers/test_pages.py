@@ -15,8 +15,14 @@ from tests.factories.customers import vin
 pytestmark = pytest.mark.django_db
 
 VALID_PERSON = {
-    "kind": "person", "name": "陈志强", "mobile": "13922334455", "province": "广东省",
-    "city": "广州市", "street": "中山大道88号", "category": "individual", "tags": "VIP, 老客户",
+    "kind": "person",
+    "name": "陈志强",
+    "mobile": "13922334455",
+    "province": "广东省",
+    "city": "广州市",
+    "street": "中山大道88号",
+    "category": "individual",
+    "tags": "VIP, 老客户",
 }
 
 
@@ -102,9 +108,17 @@ def test_vin_hint_explains_a_wrong_check_digit(client, consultant):
     assert "position 9" in response.content.decode()
 
 
-@pytest.mark.parametrize("url_name", ["customers:detail", "customers:edit", "customers:merge",
-                                      "customers:delete", "customers:contact-create",
-                                      "customers:vehicle-create"])
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "customers:detail",
+        "customers:edit",
+        "customers:merge",
+        "customers:delete",
+        "customers:contact-create",
+        "customers:vehicle-create",
+    ],
+)
 def test_other_branch_customer_pages_are_not_found(client, other_branch_user, branch, url_name):
     # given a customer of a branch the user does not work in
     customer = CustomerFactory(branch=branch)
@@ -157,8 +171,9 @@ def test_branch_manager_merges_a_duplicate_from_the_page(client, branch_manager,
     vehicle = VehicleFactory(owner=duplicate)
     client.force_login(branch_manager)
     # when the manager merges it, confirming
-    response = client.post(reverse("customers:merge", args=[keep.pk]),
-                           {"duplicate": duplicate.pk, "confirm": "on"})
+    response = client.post(
+        reverse("customers:merge", args=[keep.pk]), {"duplicate": duplicate.pk, "confirm": "on"}
+    )
     # then the vehicle belongs to the kept record and the duplicate points at it
     assert response.status_code == 302
     vehicle.refresh_from_db()
@@ -190,8 +205,11 @@ def test_lower_odometer_reading_is_refused_with_a_message(client, advisor, branc
     OdometerReading.objects.create(vehicle=vehicle, km=30_000, read_on=date(2026, 1, 5))
     client.force_login(advisor)
     # when 20,000 km is entered without the replacement flag
-    response = client.post(reverse("customers:odometer-create", args=[vehicle.pk]),
-                           {"km": 20_000, "read_on": "2026-02-01"}, follow=True)
+    response = client.post(
+        reverse("customers:odometer-create", args=[vehicle.pk]),
+        {"km": 20_000, "read_on": "2026-02-01"},
+        follow=True,
+    )
     # then the page shows why and nothing is recorded
     assert "30000" in response.content.decode()
     assert vehicle.odometer_readings.count() == 1
