@@ -4,6 +4,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -321,7 +322,7 @@ class CustomerViewSet(PiiLoggedViewSetMixin, BranchScopedViewSet):
         if not any(params.values()):
             raise DomainError(
                 "duplicate_query_empty",
-                "Give at least one of mobile, id_number, credit_code or vin.",
+                _("Give at least one of mobile, id_number, credit_code or vin."),
             )
         customers = list(selectors.customer_duplicates(user=request.user, **params)[:20])
         self._pii_objects = customers
@@ -363,7 +364,7 @@ class ContactViewSet(PiiLoggedViewSetMixin, BranchScopedViewSet):
         customer = data.pop("customer", serializer.instance.customer)
         if customer.pk != serializer.instance.customer_id:
             raise DomainError(
-                "contact_customer_fixed", "A contact cannot move to another customer."
+                "contact_customer_fixed", _("A contact cannot move to another customer.")
             )
         serializer.instance = services.contact_save(
             customer=customer, by=self.request.user, data=data, contact=serializer.instance

@@ -150,7 +150,8 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = CustomerQuerySet.as_manager()
-    history = HistoricalRecords()
+    # The completeness score is derived from other records; its changes are not edits.
+    history = HistoricalRecords(excluded_fields=["completeness", "updated_at"])
 
     class Meta:
         verbose_name = _("customer")
@@ -167,12 +168,14 @@ class Customer(models.Model):
                 fields=["id_number"],
                 condition=~Q(id_number="") & Q(merged_into__isnull=True),
                 name="customer_unique_id_number",
+                violation_error_code="unique",
                 violation_error_message=_("A customer with this ID number already exists."),
             ),
             models.UniqueConstraint(
                 fields=["credit_code"],
                 condition=~Q(credit_code="") & Q(merged_into__isnull=True),
                 name="customer_unique_credit_code",
+                violation_error_code="unique",
                 violation_error_message=_("A customer with this credit code already exists."),
             ),
             models.CheckConstraint(
@@ -348,6 +351,7 @@ class Vehicle(models.Model):
                 fields=["plate"],
                 condition=~Q(plate=""),
                 name="vehicle_unique_plate",
+                violation_error_code="unique",
                 violation_error_message=_("A vehicle with this plate is already registered."),
             ),
         ]

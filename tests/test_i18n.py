@@ -289,3 +289,15 @@ def test_api_validation_message_follows_accept_language(logged_in):
     assert chinese.status_code == english.status_code == 400
     assert english.json()["mobile"] == ["A mobile number has 11 digits; '1381234567' has 10."]
     assert chinese.json()["mobile"] == ["手机号为 11 位数字；'1381234567' 为 10 位。"]
+
+
+def test_api_domain_error_message_follows_accept_language(logged_in):
+    """A refused business rule: the message is translated, the code is not."""
+    url = "/api/v1/customers/duplicates/"
+    chinese = logged_in.get(url, headers={"accept-language": ZH})
+    english = logged_in.get(url, headers={"accept-language": EN})
+
+    assert chinese.status_code == english.status_code == 400
+    assert chinese.json()["code"] == english.json()["code"] == "duplicate_query_empty"
+    assert english.json()["detail"] == "Give at least one of mobile, id_number, credit_code or vin."
+    assert chinese.json()["detail"] == "请至少提供 mobile、id_number、credit_code 或 vin 中的一项。"

@@ -972,14 +972,15 @@ def test_not_found_message_follows_accept_language(api_as, consultant):
     assert english["detail"] != chinese["detail"]
 
 
-def test_id_number_of_another_branch_is_a_non_field_error(api_as, consultant, other_branch):
+def test_id_number_of_another_branch_is_refused_beside_the_field(api_as, consultant, other_branch):
     # given a customer of another branch with a resident ID number
     CustomerFactory(branch=other_branch, id_number=ID_NUMBER)
     # when the consultant posts a customer with the same number
     response = api_as(consultant).post(
         CUSTOMERS, {"name": "黄志强", "id_number": ID_NUMBER}, format="json"
     )
-    # then it is refused in DRF's shape without naming the other branch's customer
+    # then it is refused beside the field without naming the other branch's customer
     assert response.status_code == 400
-    assert list(response.json()) == ["non_field_errors"]
+    assert list(response.json()) == ["id_number"]
+    assert "黄" not in str(response.json()) and "duplicates" not in response.json()
     assert Customer.objects.count() == 1
