@@ -61,7 +61,9 @@ class Customer(models.Model):
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     birthday_is_lunar = models.BooleanField(
-        _("celebrates the lunar birthday"), default=False, help_text=_("农历生日")
+        _("celebrates the lunar birthday"),
+        default=False,
+        help_text=_("Birthday greetings follow the lunar calendar (农历生日)."),
     )
     # Phone, plate and code fields are long enough for what people type (+86 138 1234 5678);
     # clean() stores them normalized.

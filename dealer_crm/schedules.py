@@ -1,5 +1,7 @@
-"""Schedules are declared in code; this copies them into django-celery-beat's tables, which beat
-reads. Tasks named there but no longer in code are removed."""
+"""Schedules are declared in code (settings.CELERY_BEAT_SCHEDULE); this copies them into
+django-celery-beat's tables, which beat reads. Rows keep the declared names, the same names
+django-celery-beat's scheduler itself uses, so nothing runs twice. Rows this sync made but the
+code no longer declares are removed; tasks made by hand in the admin are left alone."""
 
 import json
 from datetime import timedelta
@@ -7,7 +9,7 @@ from datetime import timedelta
 from celery.schedules import crontab
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-MANAGED_PREFIX = "code: "
+MANAGED_DESCRIPTION = "Declared in code: settings.CELERY_BEAT_SCHEDULE"
 
 
 def _schedule_fields(schedule) -> dict:
@@ -32,9 +34,10 @@ def schedules_sync(declared: dict) -> tuple[int, int, int]:
     created = updated = 0
     names = []
     for key, entry in declared.items():
-        name = MANAGED_PREFIX + key
+        name = key
         names.append(name)
         defaults = {
+            "description": MANAGED_DESCRIPTION,
             "task": entry["task"],
             "args": json.dumps(list(entry.get("args", []))),
             "kwargs": json.dumps(entry.get("kwargs", {})),
@@ -45,7 +48,7 @@ def schedules_sync(declared: dict) -> tuple[int, int, int]:
         created += was_created
         updated += not was_created
     removed, _ = (
-        PeriodicTask.objects.filter(name__startswith=MANAGED_PREFIX)
+        PeriodicTask.objects.filter(description=MANAGED_DESCRIPTION)
         .exclude(name__in=names)
         .delete()
     )

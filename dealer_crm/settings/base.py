@@ -184,7 +184,11 @@ SPECTACULAR_SETTINGS = {
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = CELERY_REDIS_URL
 CELERY_RESULT_BACKEND = None
+# No result backend, so no nightly result clean-up task either.
+CELERY_RESULT_EXPIRES = None
 CELERY_TASK_ACKS_LATE = True
+# Deployments sharing one Redis keep their jobs apart by queue name.
+CELERY_TASK_DEFAULT_QUEUE = read("CELERY_QUEUE", str, "celery")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

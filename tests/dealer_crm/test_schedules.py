@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
-from dealer_crm.schedules import MANAGED_PREFIX, schedules_sync
+from dealer_crm.schedules import MANAGED_DESCRIPTION, schedules_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +24,7 @@ DECLARED = {
 
 def managed_tasks() -> dict[str, PeriodicTask]:
     return {
-        task.name.removeprefix(MANAGED_PREFIX): task
-        for task in PeriodicTask.objects.filter(name__startswith=MANAGED_PREFIX)
+        task.name: task for task in PeriodicTask.objects.filter(description=MANAGED_DESCRIPTION)
     }
 
 
@@ -90,3 +89,19 @@ def test_sync_schedules_command_twice_creates_then_updates(capsys):
     assert f"{declared} created, 0 updated, 0 removed" in first
     assert f"0 created, {declared} updated, 0 removed" in second
     assert len(managed_tasks()) == declared
+
+
+def test_beat_starting_after_the_sync_adds_no_second_copy():
+    # given the code's schedule synced into the database
+    from django_celery_beat.schedulers import ModelEntry
+
+    from dealer_crm.celery import app
+
+    call_command("sync_schedules")
+    # when beat starts and installs the same schedule from the Celery configuration
+    # (DatabaseScheduler.update_from_dict does exactly this for each entry)
+    for name, entry in app.conf.beat_schedule.items():
+        ModelEntry.from_entry(name, app=app, **entry)
+    # then every declared task exists exactly once, and nothing else was added
+    names = list(PeriodicTask.objects.values_list("name", flat=True))
+    assert sorted(names) == sorted(settings.CELERY_BEAT_SCHEDULE)

@@ -37,7 +37,7 @@ def html_lang(page: Page):
 
 
 def breadcrumb_root(page: Page):
-    return page.locator("nav[aria-label=breadcrumb] .breadcrumb-item").first
+    return page.locator("ol.breadcrumb .breadcrumb-item").first
 
 
 def switch_language(page: Page, code: str) -> None:
