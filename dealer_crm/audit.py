@@ -4,7 +4,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import models
+from django.utils.translation import gettext as _
 
+from .models import display_name
 from .pii import mask_id_number, mask_phone
 
 HISTORY_LIMIT = 50
@@ -54,7 +56,7 @@ def history_entries(
             break
         entry = HistoryEntry(
             at=record.history_date,
-            user=str(record.history_user or "system"),
+            user=display_name(record.history_user) if record.history_user else _("system"),
             change=CHANGE_TYPES.get(record.history_type, record.history_type),
         )
         if previous is not None and record.history_type == "~":
