@@ -32,7 +32,15 @@ from .filters import (
     TimelineEntryFilter,
     VehicleFilter,
 )
-from .models import Contact, Customer, OdometerReading, TimelineEntry, Vehicle
+from .models import (
+    CUSTOMER_EDITABLE_FIELDS,
+    VEHICLE_EDITABLE_FIELDS,
+    Contact,
+    Customer,
+    OdometerReading,
+    TimelineEntry,
+    Vehicle,
+)
 from .timeline import timeline_kind_label
 from .vin import decode_vin, normalize_vin, validate_vin
 
@@ -82,41 +90,9 @@ class CustomerSerializer(PiiMaskedSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = [
-            "id",
-            "kind",
-            "name",
-            "gender",
-            "birthday",
-            "birthday_is_lunar",
-            "mobile",
-            "mobile_2",
-            "landline",
-            "email",
-            "id_number",
-            "credit_code",
-            "province",
-            "city",
-            "district",
-            "street",
-            "village",
-            "postcode",
-            "category",
-            "evaluation",
-            "source",
-            "branch",
-            "consultant",
-            "advisor",
-            "tags",
-            "marketing_consent",
-            "consent_date",
-            "consent_channel",
-            "completeness",
-            "merged_into",
-            "vehicles",
-            "created_at",
-            "updated_at",
-            "confirm_duplicate",
-        ]
+            "id", *CUSTOMER_EDITABLE_FIELDS, "branch", "completeness", "merged_into", "vehicles",
+            "created_at", "updated_at", "confirm_duplicate",
+        ]  # fmt: skip
         read_only_fields = ["completeness", "merged_into", "created_at", "updated_at"]
         pii_fields = {**PHONE_MASKS, "id_number": mask_id_number}
         # Uniqueness is the service's to check: it names the existing customer.
@@ -146,32 +122,8 @@ class VehicleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Vehicle
         fields = [
-            "id",
-            "owner",
-            "vin",
-            "plate",
-            "engine_number",
-            "manufacturer",
-            "brand",
-            "series",
-            "model_code",
-            "model_year",
-            "colour",
-            "transmission",
-            "fuel_type",
-            "production_date",
-            "registration_date",
-            "delivery_date",
-            "warranty_end_date",
-            "warranty_end_km",
-            "three_guarantees_end_date",
-            "three_guarantees_end_km",
-            "insurance_expiry",
-            "inspection_due",
-            "odometer_km",
-            "age_segment",
-            "created_at",
-        ]
+            "id", "owner", *VEHICLE_EDITABLE_FIELDS, "odometer_km", "age_segment", "created_at",
+        ]  # fmt: skip
         read_only_fields = ["created_at"]
         validators = []
         extra_kwargs = {"vin": {"validators": []}}

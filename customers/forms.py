@@ -10,7 +10,14 @@ from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import display_name
 from dealer_crm.scoping import branch_ids_for
 
-from .models import Contact, Customer, OdometerReading, Vehicle
+from .models import (
+    CUSTOMER_EDITABLE_FIELDS,
+    VEHICLE_EDITABLE_FIELDS,
+    Contact,
+    Customer,
+    OdometerReading,
+    Vehicle,
+)
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -45,34 +52,7 @@ class CustomerForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = [
-            "kind",
-            "name",
-            "gender",
-            "birthday",
-            "birthday_is_lunar",
-            "mobile",
-            "mobile_2",
-            "landline",
-            "email",
-            "id_number",
-            "credit_code",
-            "province",
-            "city",
-            "district",
-            "street",
-            "village",
-            "postcode",
-            "category",
-            "evaluation",
-            "source",
-            "consultant",
-            "advisor",
-            "tags",
-            "marketing_consent",
-            "consent_date",
-            "consent_channel",
-        ]
+        fields = CUSTOMER_EDITABLE_FIELDS
         widgets = {"birthday": DATE_INPUT, "consent_date": DATE_INPUT}
 
     def __init__(self, *args, user: User, **kwargs):
@@ -104,30 +84,6 @@ class ContactForm(BootstrapFormMixin, forms.ModelForm):
         fields = ["name", "role", "mobile", "landline", "email", "is_primary"]
 
 
-VEHICLE_FIELDS = [
-    "vin",
-    "plate",
-    "engine_number",
-    "manufacturer",
-    "brand",
-    "series",
-    "model_code",
-    "model_year",
-    "colour",
-    "transmission",
-    "fuel_type",
-    "production_date",
-    "registration_date",
-    "delivery_date",
-    "warranty_end_date",
-    "warranty_end_km",
-    "three_guarantees_end_date",
-    "three_guarantees_end_km",
-    "insurance_expiry",
-    "inspection_due",
-]
-
-
 class VehicleForm(BootstrapFormMixin, forms.ModelForm):
     SECTIONS = [
         (_("Identity"), ["vin", "plate", "engine_number", "manufacturer", "model_year"]),
@@ -155,7 +111,7 @@ class VehicleForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = Vehicle
-        fields = VEHICLE_FIELDS
+        fields = VEHICLE_EDITABLE_FIELDS
         widgets = {
             name: DATE_INPUT
             for name in (

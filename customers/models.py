@@ -34,6 +34,20 @@ from .choices import (
 )
 from .timeline import timeline_kind_label
 
+# The fields staff edit, in the order pages and the API present them.
+CUSTOMER_EDITABLE_FIELDS = [
+    "kind", "name", "gender", "birthday", "birthday_is_lunar", "mobile", "mobile_2", "landline",
+    "email", "id_number", "credit_code", "province", "city", "district", "street", "village",
+    "postcode", "category", "evaluation", "source", "consultant", "advisor", "tags",
+    "marketing_consent", "consent_date", "consent_channel",
+]  # fmt: skip
+VEHICLE_EDITABLE_FIELDS = [
+    "vin", "plate", "engine_number", "manufacturer", "brand", "series", "model_code",
+    "model_year", "colour", "transmission", "fuel_type", "production_date", "registration_date",
+    "delivery_date", "warranty_end_date", "warranty_end_km", "three_guarantees_end_date",
+    "three_guarantees_end_km", "insurance_expiry", "inspection_due",
+]  # fmt: skip
+
 
 def trigram_index(field: str, name: str) -> GinIndex:
     """For LIKE '%…%' on a column stored in one case (phones, VINs, plates)."""

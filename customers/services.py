@@ -16,33 +16,34 @@ from dealer_crm.models import Branch
 
 from . import timeline
 from .choices import OdometerSource
-from .models import Contact, Customer, OdometerReading, TimelineEntry, Vehicle, VehicleOwnership
+from .models import (
+    CUSTOMER_EDITABLE_FIELDS,
+    Contact,
+    Customer,
+    OdometerReading,
+    TimelineEntry,
+    Vehicle,
+    VehicleOwnership,
+)
 from .selectors import completeness_score, customer_completeness_gaps, customer_duplicates
-from .spreadsheets import ImportReport
+from .spreadsheets import IMPORT_COLUMNS, ImportReport
 from .vin import decode_vin, normalize_vin
 
 # Fields a merge fills on the kept customer when it has them blank.
 MERGE_FILLABLE = [
-    "gender",
-    "birthday",
-    "mobile",
-    "mobile_2",
-    "landline",
-    "email",
-    "id_number",
-    "credit_code",
-    "province",
-    "city",
-    "district",
-    "street",
-    "village",
-    "postcode",
-    "category",
-    "evaluation",
-    "source",
-    "consultant",
-    "advisor",
-]
+    field
+    for field in CUSTOMER_EDITABLE_FIELDS
+    if field
+    not in (
+        "kind",
+        "name",
+        "birthday_is_lunar",
+        "tags",
+        "marketing_consent",
+        "consent_date",
+        "consent_channel",
+    )
+]  # the rest are decided together (consent) or merged (tags) below
 
 
 def _duplicates_payload(customers) -> dict:
@@ -421,33 +422,8 @@ def vehicle_transfer(
     return vehicle
 
 
-CUSTOMER_IMPORT_FIELDS = [
-    "kind",
-    "name",
-    "gender",
-    "mobile",
-    "landline",
-    "id_number",
-    "credit_code",
-    "province",
-    "city",
-    "district",
-    "street",
-    "postcode",
-    "category",
-    "evaluation",
-    "source",
-]
-VEHICLE_IMPORT_FIELDS = [
-    "vin",
-    "plate",
-    "brand",
-    "series",
-    "model_code",
-    "colour",
-    "delivery_date",
-    "odometer_km",
-]
+CUSTOMER_IMPORT_FIELDS = [key for key in IMPORT_COLUMNS if key in CUSTOMER_EDITABLE_FIELDS]
+VEHICLE_IMPORT_FIELDS = [key for key in IMPORT_COLUMNS if key not in CUSTOMER_IMPORT_FIELDS]
 
 
 def _choice_value(field: models.Field, text: str) -> str:
