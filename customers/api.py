@@ -41,7 +41,6 @@ from .models import (
     TimelineEntry,
     Vehicle,
 )
-from .timeline import timeline_kind_label
 from .vin import decode_vin, normalize_vin, validate_vin
 
 PHONE_MASKS = {"mobile": mask_phone, "mobile_2": mask_phone, "landline": mask_phone}
@@ -182,6 +181,7 @@ class DuplicateSerializer(PiiMaskedSerializerMixin, serializers.ModelSerializer)
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
     label = serializers.SerializerMethodField()
+    detail = serializers.SerializerMethodField()
     actor = serializers.StringRelatedField()
 
     class Meta:
@@ -198,7 +198,10 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         ]
 
     def get_label(self, entry: TimelineEntry) -> str:
-        return timeline_kind_label(entry.kind)
+        return entry.label
+
+    def get_detail(self, entry: TimelineEntry) -> str:
+        return entry.detail_shown
 
 
 class VinDecodeSerializer(serializers.Serializer):

@@ -32,7 +32,7 @@ from .choices import (
     Transmission,
     VehicleAgeSegment,
 )
-from .timeline import timeline_kind_label
+from .timeline import timeline_detail, timeline_kind_label
 
 # The fields staff edit, in the order pages and the API present them.
 CUSTOMER_EDITABLE_FIELDS = [
@@ -504,8 +504,12 @@ class TimelineEntry(models.Model):
         indexes = [models.Index(fields=["customer", "-occurred_at", "-id"], name="timeline_latest")]
 
     def __str__(self) -> str:
-        return f"{self.label} · {self.detail}" if self.detail else self.label
+        return f"{self.label} · {self.detail_shown}" if self.detail else self.label
 
     @property
     def label(self) -> str:
         return timeline_kind_label(self.kind)
+
+    @property
+    def detail_shown(self) -> str:
+        return timeline_detail(self.kind, self.detail)

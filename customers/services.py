@@ -133,8 +133,9 @@ def customer_update(*, customer: Customer, by: User, data: dict) -> Customer:
     customer.validate_constraints()
     attribute_to(customer, by).save()
     if changed:
-        labels = ", ".join(str(Customer._meta.get_field(f).verbose_name) for f in changed)
-        timeline_add(customer=customer, kind=timeline.CUSTOMER_EDITED, detail=labels, actor=by)
+        timeline_add(
+            customer=customer, kind=timeline.CUSTOMER_EDITED, detail=",".join(changed), actor=by
+        )
     customer_completeness_refresh(customer=customer)
     return customer
 

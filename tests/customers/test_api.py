@@ -199,7 +199,10 @@ def test_customer_can_be_updated(api_as, consultant, customer):
     assert response.status_code == 200
     customer.refresh_from_db()
     assert (customer.city, customer.street) == ("佛山市", "季华五路10号")
-    assert customer.timeline.get(kind="customer_edited").detail == "city, street and house number"
+    assert (
+        customer.timeline.get(kind="customer_edited").detail_shown
+        == "city, street and house number"
+    )
 
 
 def test_customer_can_be_replaced_with_put(api_as, consultant, customer):

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import translation
 
 from customers import services
 from customers.choices import VehicleAgeSegment
@@ -65,3 +66,16 @@ def test_vehicle_without_dates_has_unknown_age_segment(branch):
 def test_staff_names_read_as_colleagues_write_them(first, last, shown):
     user = User(username="jchen", first_name=first, last_name=last)
     assert display_name(user) == shown
+
+
+def test_edit_on_the_timeline_reads_in_the_readers_language(consultant, branch):
+    # given a customer whose postcode a consultant edited (in whatever language)
+    customer = services.customer_create(branch=branch, by=consultant, data={"name": "孙丽华"})
+    services.customer_update(customer=customer, by=consultant, data={"postcode": "510620"})
+    entry = customer.timeline.get(kind="customer_edited")
+    # when readers in each language see the entry
+    # then each reads the field's label in their own language
+    with translation.override("en"):
+        assert entry.detail_shown == "postcode"
+    with translation.override("zh-hans"):
+        assert entry.detail_shown == "邮编"

@@ -873,7 +873,7 @@ def test_timeline_refuses_an_unregistered_kind(branch):
 
 def test_registered_kind_appears_on_the_timeline(branch, consultant, monkeypatch):
     # given an app registered its kind of entry
-    monkeypatch.setitem(timeline.TIMELINE_KINDS, "test_drive", "Test drive")
+    monkeypatch.setitem(timeline.TIMELINE_KINDS, "test_drive", timeline.TimelineKind("Test drive"))
     customer = CustomerFactory(branch=branch)
     vehicle = VehicleFactory(owner=customer)
     # when it adds an entry about a vehicle
