@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -83,7 +84,7 @@ class CustomerSerializer(PiiMaskedSerializerMixin, serializers.ModelSerializer):
         write_only=True,
         required=False,
         default=False,
-        help_text="Create even though a customer with the same mobile phone exists.",
+        help_text=gettext_lazy("Create even though a customer with the same mobile phone exists."),
     )
 
     class Meta:
@@ -113,8 +114,10 @@ class VehicleSerializer(serializers.ModelSerializer):
         required=False,
         min_value=0,
         max_value=2_000_000,
-        help_text="The latest reading. On create it records the first reading; afterwards "
-        "readings are added through odometer-readings.",
+        help_text=gettext_lazy(
+            "The latest reading. On create it records the first reading; afterwards "
+            "readings are added through odometer-readings."
+        ),
     )
     age_segment = serializers.ChoiceField(choices=VehicleAgeSegment.choices, read_only=True)
 
@@ -162,7 +165,7 @@ class TransferSerializer(serializers.Serializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    duplicate = ScopedCustomerField(help_text="The customer folded into this one.")
+    duplicate = ScopedCustomerField(help_text=gettext_lazy("The customer folded into this one."))
 
 
 class DuplicateQuerySerializer(serializers.Serializer):
