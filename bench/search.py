@@ -50,7 +50,7 @@ def fill(customers: int) -> None:
             Vehicle(
                 owner_id=pk,
                 vin=body[:8] + vin_check_digit(body) + body[9:],
-                plate=f"粤B{n % 10**5:05d}",
+                plate=f"粤{'ABCDEFGHJK'[n // 10**5]}{n % 10**5:05d}",
             )
         )
     Vehicle.objects.bulk_create(vehicles, batch_size=5000)

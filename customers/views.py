@@ -60,16 +60,28 @@ def _log_pii(request, customer_ids) -> bool:
 
 
 def _customer_list_page(
-    request, *, template: str, base_filter: dict | None = None, default_sort: str = "-created"
+    request,
+    *,
+    template: str,
+    base_filter: dict | None = None,
+    default_sort: str = "-created",
+    show_gaps: bool = False,
 ):
     customers = selectors.customer_list(user=request.user)
     if base_filter:
         customers = customers.filter(**base_filter)
+    if show_gaps:
+        customers = customers.prefetch_related("contacts")
     filterset = CustomerFilter(request.GET or None, queryset=customers, request=request)
     customers = filterset.qs if filterset.is_bound and filterset.is_valid() else customers
     bootstrap_widgets(filterset.form)
     customers, current_sort = sort(request, customers, CUSTOMER_SORTS, default_sort)
     page = paginate(request, customers)
+    if show_gaps:
+        for customer in page:
+            customer.gaps = [
+                COMPLETENESS_ITEMS[gap] for gap in selectors.customer_completeness_gaps(customer)
+            ]
     show_pii = _log_pii(request, [c.pk for c in page])
     query = request.GET.copy()
     query.pop("page", None)
@@ -82,7 +94,7 @@ def _customer_list_page(
             "show_pii": show_pii,
             "sort": current_sort,
             "query": query.urlencode(),
-            "completeness_items": COMPLETENESS_ITEMS,
+            "show_gaps": show_gaps,
         },
     )
 
@@ -100,6 +112,7 @@ def customer_incomplete(request):
         request,
         template="customers/customer_incomplete.html",
         base_filter={"completeness__lt": 100},
+        show_gaps=True,
         default_sort="completeness",
     )
 
