@@ -24,7 +24,13 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-TERMS = {"name": "建国", "phone digits": "5678", "VIN end": "123456", "plate": "A1234"}
+TERMS = {
+    "full name": "王建国",
+    "2-char name": "建国",
+    "phone digits": "5678",
+    "VIN end": "123456",
+    "plate": "A1234",
+}
 
 
 def fill(customers: int) -> None:
