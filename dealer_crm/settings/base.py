@@ -107,7 +107,8 @@ def redis_urls(url: str) -> tuple[str, str]:
     return url, url
 
 
-REDIS_URL, CELERY_REDIS_URL = redis_urls(read("REDIS_URL", str, environ.Env.NOTSET))
+# The run and test commands set REDIS_URL to an embedded Redis; production requires it.
+REDIS_URL, CELERY_REDIS_URL = redis_urls(read("REDIS_URL", str, "redis://127.0.0.1:6379/0"))
 
 # --- Authentication ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
