@@ -1,5 +1,7 @@
 """Platform tables: the dealer group, its branches, staff, personal-data access log."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +50,25 @@ class Branch(models.Model):
         _("三包 period (months)"), default=24
     )
     three_guarantees_km = models.PositiveIntegerField(_("三包 period (km)"), default=50_000)
+    # Sales: how often each intent level is followed up, and the response deadlines of a lead.
+    follow_up_days_h = models.PositiveSmallIntegerField(_("follow up H leads every (days)"), default=1)
+    follow_up_days_a = models.PositiveSmallIntegerField(_("follow up A leads every (days)"), default=3)
+    follow_up_days_b = models.PositiveSmallIntegerField(_("follow up B leads every (days)"), default=7)
+    follow_up_days_c = models.PositiveSmallIntegerField(
+        _("follow up C leads every (days)"), default=14
+    )
+    lead_first_response_hours = models.PositiveSmallIntegerField(
+        _("first response to a lead within (hours)"), default=24
+    )
+    lead_status_update_days = models.PositiveSmallIntegerField(
+        _("status update of a lead within (days)"), default=7
+    )
+    quote_discount_limit = models.DecimalField(
+        _("discount a consultant may give without approval (CNY)"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("3000.00"),
+    )
 
     history = HistoricalRecords()
 
@@ -58,6 +79,10 @@ class Branch(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def follow_up_days(self, intent_level: str) -> int:
+        """Days between follow-ups of a lead at this intent level (H, A, B or C)."""
+        return getattr(self, f"follow_up_days_{intent_level.lower()}")
 
 
 class Staff(models.Model):
@@ -118,3 +143,37 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker} {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Notification(models.Model):
+    """An in-app message to one person. `key` makes a job's notice arrive once however often
+    the job runs."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, null=True, blank=True)
+    key = models.CharField(_("key"), max_length=100)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.CharField(_("message"), max_length=500, blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_key")
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
