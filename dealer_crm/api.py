@@ -1,15 +1,18 @@
 """The REST framework's base pieces: error shapes, the branch-scoped viewset, platform endpoints."""
 
+import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.decorators import action
 from rest_framework.exceptions import (
     APIException,
     AuthenticationFailed,
@@ -26,7 +29,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .choices import PiiChannel
 from .errors import DomainError
-from .models import Branch, Staff, display_name
+from .models import Branch, Notification, Staff, display_name
+from .notifications import notification_mark_read, notifications_mark_all_read
+from .pagination import CursorPagination
 from .pii import can_view_pii, pii_access_log
 from .scoping import branch_ids_for, working_branch
 
@@ -248,3 +253,52 @@ class PiiLoggedViewSetMixin:
         obj = super().get_object()
         self._pii_objects = [obj]
         return obj
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "key", "title", "body", "url", "branch", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class NotificationFilter(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(
+        field_name="read_at", lookup_expr="isnull", label=gettext_lazy("Unread only")
+    )
+
+    class Meta:
+        model = Notification
+        fields = ["unread"]
+
+
+class NotificationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The caller's own notifications, newest first; anyone else's answers 404."""
+
+    # Everyone may read their own notifications; no model permission is involved.
+    permission_classes = [IsAuthenticated]
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+    pagination_class = CursorPagination
+    ordering_fields = ["id"]
+
+    def get_queryset(self):
+        return Notification.objects.filter(recipient_id=self.request.user.pk)
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        """Mark the notification read."""
+        notification = notification_mark_read(notification=self.get_object(), by=request.user)
+        return Response(self.get_serializer(notification).data)
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("NotificationsReadAll", {"marked": serializers.IntegerField()}),
+    )
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        """Mark every unread notification read; `marked` says how many were unread."""
+        return Response({"marked": notifications_mark_all_read(user=request.user)})

@@ -1,7 +1,9 @@
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from .models import Branch
+from .notifications import unread_count
 from .scoping import branch_ids_for, working_branch
 
 # (label, url name, permission needed to see the entry)
@@ -30,4 +32,6 @@ def navigation(request) -> dict:
         "nav_items": items,
         "nav_branches": Branch.objects.filter(pk__in=branch_ids_for(user)),
         "nav_working_branch": working_branch(request),
+        # Lazy: counted only when a template shows it (the navbar), not for htmx fragments.
+        "nav_unread_notifications": SimpleLazyObject(lambda: unread_count(user)),
     }

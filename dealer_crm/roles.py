@@ -31,18 +31,44 @@ CUSTOMER_MANAGE = CUSTOMER_WRITE + [
     "customers.transfer_vehicle",
 ]
 
+SALES_MODELS = [
+    "lead", "activity", "showroomtraffic", "testdrive", "tradein", "quote", "order", "payment",
+    "delivery",
+]  # fmt: skip
+SALES_READ = [f"sales.view_{model}" for model in [*SALES_MODELS, "stockvehicle"]]
+SALES_WRITE = SALES_READ + [
+    f"sales.{action}_{model}" for model in SALES_MODELS for action in ("add", "change")
+]
+SALES_MANAGE = SALES_WRITE + [
+    "sales.add_stockvehicle",
+    "sales.change_stockvehicle",
+    "sales.record_pdi",
+    "sales.assign_lead",
+    "sales.view_funnel",
+    "sales.approve_quote",
+    "sales.cancel_order",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.SALES_CONSULTANT: CUSTOMER_WRITE,
+    Role.SALES_CONSULTANT: CUSTOMER_WRITE + SALES_WRITE,
     Role.SALES_MANAGER: CUSTOMER_WRITE
+    + SALES_MANAGE
     + ["customers.merge_customers", "customers.export_customers"],
     Role.SERVICE_ADVISOR: CUSTOMER_WRITE + ["customers.transfer_vehicle"],
-    Role.TECHNICIAN: CUSTOMER_READ + ["customers.add_odometerreading"],
+    Role.TECHNICIAN: CUSTOMER_READ
+    + ["customers.add_odometerreading", "sales.view_stockvehicle", "sales.record_pdi"],
     Role.PARTS_CLERK: CUSTOMER_READ,
-    Role.FLEET_MANAGER: CUSTOMER_WRITE,
-    Role.CUSTOMER_CARE: CUSTOMER_WRITE + ["customers.view_pii", "customers.export_customers"],
-    Role.BRANCH_MANAGER: CUSTOMER_MANAGE + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
-    Role.GROUP_MANAGER: CUSTOMER_MANAGE + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
-    Role.INTEGRATION: CUSTOMER_WRITE + ["customers.transfer_vehicle"],
+    Role.FLEET_MANAGER: CUSTOMER_WRITE + SALES_WRITE,
+    Role.CUSTOMER_CARE: CUSTOMER_WRITE
+    + SALES_READ
+    + ["customers.view_pii", "customers.export_customers"],
+    Role.BRANCH_MANAGER: CUSTOMER_MANAGE
+    + SALES_MANAGE
+    + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
+    Role.GROUP_MANAGER: CUSTOMER_MANAGE
+    + SALES_MANAGE
+    + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
+    Role.INTEGRATION: CUSTOMER_WRITE + SALES_WRITE + ["customers.transfer_vehicle"],
 }
 
 

@@ -10,6 +10,7 @@ from . import api, health, views
 router = DefaultRouter()
 router.register("branches", api.BranchViewSet, basename="branch")
 router.register("staff", api.StaffViewSet, basename="staff")
+router.register("notifications", api.NotificationViewSet, basename="notification")
 router.register("customers", customers_api.CustomerViewSet, basename="customer")
 router.register("contacts", customers_api.ContactViewSet, basename="contact")
 router.register("vehicles", customers_api.VehicleViewSet, basename="vehicle")
@@ -28,8 +29,12 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("branch/", views.branch_switch, name="branch-switch"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("customers.urls")),
+    path("sales/", include("sales.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

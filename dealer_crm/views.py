@@ -1,16 +1,19 @@
-"""Platform pages: sign in and out, the home page, the working-branch switch."""
+"""Platform pages: sign in and out, the home page, the working-branch switch, notifications."""
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers.selectors import branch_overview
 
+from .models import Notification
+from .notifications import notification_mark_read, notifications_mark_all_read
+from .pages import paginate
 from .scoping import SESSION_BRANCH_KEY, branch_ids_for, working_branch
 
 
@@ -46,3 +49,30 @@ def branch_switch(request):
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/"
     return HttpResponseRedirect(next_url)
+
+
+@login_required
+def notification_list(request):
+    """The user's notifications, newest first."""
+    page = paginate(request, Notification.objects.filter(recipient=request.user))
+    return render(request, "notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int):
+    """Mark the notification read and follow its link (only to this site)."""
+    notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    notification_mark_read(notification=notification, by=request.user)
+    if notification.url and url_has_allowed_host_and_scheme(
+        notification.url, allowed_hosts={request.get_host()}
+    ):
+        return HttpResponseRedirect(notification.url)
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    notifications_mark_all_read(user=request.user)
+    return redirect("notifications")

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class SalesConfig(AppConfig):
     name = "sales"
     verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from . import timeline  # noqa: F401  registers the sales kinds of timeline entry

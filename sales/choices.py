@@ -1,16 +1,18 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from customers.choices import CustomerSource
 
-class LeadSource(models.TextChoices):
-    WALK_IN = "walk_in", _("Walk-in")
-    HOTLINE = "hotline", _("Phone hotline")
-    WEBSITE = "website", _("Website form")
-    REFERRAL = "referral", _("Referral from an owner")
-    CAMPAIGN = "campaign", _("Campaign")
-    AUTO_SHOW = "auto_show", _("Auto show")
-    THIRD_PARTY = "third_party", _("Third-party platform")
-    FLEET = "fleet", _("Fleet")
+# Where a lead came from: the customer sources of DOMAIN §2, shared with the customer record so
+# that a lead becomes a customer with its source unchanged (an import is not a lead source).
+LeadSource = models.TextChoices(
+    "LeadSource",
+    [
+        (source.name, (source.value, source.label))
+        for source in CustomerSource
+        if source != "import"
+    ],
+)
 
 
 class IntentLevel(models.TextChoices):

@@ -84,7 +84,10 @@ class Lead(models.Model):
     branch_lookup = "branch"
 
     branch = models.ForeignKey(
-        "dealer_crm.Branch", on_delete=models.PROTECT, related_name="leads", verbose_name=_("branch")
+        "dealer_crm.Branch",
+        on_delete=models.PROTECT,
+        related_name="leads",
+        verbose_name=_("branch"),
     )
     source = models.CharField(_("source"), max_length=20, choices=LeadSource.choices)
     name = models.CharField(_("name"), max_length=100)
@@ -415,7 +418,10 @@ class TestDrive(models.Model):
         Lead, on_delete=models.CASCADE, related_name="test_drives", verbose_name=_("lead")
     )
     demo_vehicle = models.ForeignKey(
-        StockVehicle, on_delete=models.PROTECT, related_name="test_drives", verbose_name=_("demo car")
+        StockVehicle,
+        on_delete=models.PROTECT,
+        related_name="test_drives",
+        verbose_name=_("demo car"),
     )
     consultant = staff_member(_("sales consultant"))
     driver_name = models.CharField(_("driver"), max_length=100)
@@ -460,7 +466,10 @@ class TestDrive(models.Model):
                     ("demo_vehicle", RangeOperators.EQUAL),
                     (
                         models.Func(
-                            "starts_at", "ends_at", function="TSTZRANGE", output_field=models.Field()
+                            "starts_at",
+                            "ends_at",
+                            function="TSTZRANGE",
+                            output_field=models.Field(),
                         ),
                         RangeOperators.OVERLAPS,
                     ),
@@ -559,7 +568,9 @@ class Quote(models.Model):
     insurance_price = money(_("insurance"), default=ZERO)
     financing_plan = models.CharField(_("financing"), max_length=100, blank=True)
     loan_amount = money(_("loan amount"), default=ZERO)
-    loan_term_months = models.PositiveSmallIntegerField(_("loan term (months)"), null=True, blank=True)
+    loan_term_months = models.PositiveSmallIntegerField(
+        _("loan term (months)"), null=True, blank=True
+    )
     registration_fee = money(_("registration fee"), default=ZERO)
     trade_in = models.OneToOneField(
         TradeIn,
@@ -595,9 +606,7 @@ class Quote(models.Model):
                 name="quote_discount_within_price",
                 violation_error_message=_("The discount cannot exceed the list price."),
             ),
-            models.CheckConstraint(
-                condition=Q(total__gte=0), name="quote_total_not_negative"
-            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="quote_total_not_negative"),
         ]
         indexes = [models.Index(fields=["branch", "status"], name="quote_branch_status")]
 
@@ -622,11 +631,9 @@ class Quote(models.Model):
         )
 
     def clean(self) -> None:
-        if self.list_price is not None and self.discount is not None:
-            if self.discount > self.list_price:
-                raise ValidationError(
-                    {"discount": _("The discount cannot exceed the list price.")}
-                )
+        prices_known = self.list_price is not None and self.discount is not None
+        if prices_known and self.discount > self.list_price:
+            raise ValidationError({"discount": _("The discount cannot exceed the list price.")})
         if self.loan_amount and not self.loan_term_months:
             raise ValidationError({"loan_term_months": _("A loan needs its term.")})
 

@@ -1,0 +1,202 @@
+"""One FilterSet per model, shared by the list pages, the API and the selectors."""
+
+from datetime import timedelta
+
+import django_filters as filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
+
+from customers.filters import PHONE_DIGITS, VIN_TAIL
+
+from .choices import LeadStatus, OrderStatus, StockStatus
+from .models import (
+    Activity,
+    Delivery,
+    Lead,
+    LeadDeadlineBreach,
+    Order,
+    Payment,
+    Quote,
+    QuoteApproval,
+    ShowroomTraffic,
+    StockVehicle,
+    TestDrive,
+    TradeIn,
+)
+from .selectors import FUNNEL_STAGES, local_day_start
+
+FOLLOW_UP_CHOICES = [("due", _("Due today or overdue")), ("overdue", _("Overdue"))]
+
+
+class LocalDayFilter(filters.DateFilter):
+    """A date matched against a datetime field by the Asia/Shanghai calendar day.
+
+    `exact` is that day, `gte` from its start, `lte` to its end. Plain range bounds, unlike
+    `__date`, leave the column's index usable.
+    """
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        start, end = local_day_start(value), local_day_start(value + timedelta(days=1))
+        bounds = {
+            "exact": {"gte": start, "lt": end},
+            "gte": {"gte": start},
+            "lte": {"lt": end},
+        }[self.lookup_expr]
+        return qs.filter(**{f"{self.field_name}__{op}": moment for op, moment in bounds.items()})
+
+
+class LeadFilter(filters.FilterSet):
+    search = filters.CharFilter(method="filter_search", label=_("Search"))
+    status = filters.MultipleChoiceFilter(choices=LeadStatus.choices, label=_("Status"))
+    created_after = LocalDayFilter(
+        field_name="created_at", lookup_expr="gte", label=_("Created on or after")
+    )
+    created_before = LocalDayFilter(
+        field_name="created_at", lookup_expr="lte", label=_("Created on or before")
+    )
+    # Drill-down from a funnel figure: the leads that reached the stage.
+    stage = filters.ChoiceFilter(
+        choices=[(stage.key, stage.label) for stage in FUNNEL_STAGES],
+        method="filter_stage",
+        label=_("Reached stage"),
+    )
+    follow_up = filters.ChoiceFilter(
+        choices=FOLLOW_UP_CHOICES, method="filter_follow_up", label=_("Follow-up")
+    )
+    referral = filters.BooleanFilter(method="filter_referral", label=_("Referral"))
+
+    class Meta:
+        model = Lead
+        fields = ["source", "intent_level", "consultant", "branch"]
+
+    def filter_search(self, queryset, name, value):
+        """Part of the name or the model of interest, or 4+ consecutive digits of the mobile."""
+        term = value.strip()
+        if not term:
+            return queryset
+        condition = Q(name__icontains=term) | Q(model_of_interest__icontains=term)
+        digits = term.replace(" ", "").replace("-", "")
+        if PHONE_DIGITS.match(digits):
+            condition |= Q(mobile__contains=digits)
+        return queryset.filter(condition)
+
+    def filter_stage(self, queryset, name, value):
+        field = next(stage.field for stage in FUNNEL_STAGES if stage.key == value)
+        return queryset.filter(**{f"{field}__isnull": False})
+
+    def filter_follow_up(self, queryset, name, value):
+        today = timezone.localdate()
+        if value == "overdue":
+            return queryset.open().filter(next_follow_up_on__lt=today)
+        return queryset.follow_up_due(today)
+
+    def filter_referral(self, queryset, name, value):
+        return queryset.filter(referrer__isnull=not value)
+
+
+class ActivityFilter(filters.FilterSet):
+    class Meta:
+        model = Activity
+        fields = ["lead", "kind", "outcome", "by"]
+
+
+class StockVehicleFilter(filters.FilterSet):
+    search = filters.CharFilter(method="filter_search", label=_("Search"))
+    status = filters.MultipleChoiceFilter(choices=StockStatus.choices, label=_("Status"))
+    min_days_in_stock = filters.NumberFilter(
+        method="filter_days_in_stock", label=_("At least days in stock")
+    )
+    max_days_in_stock = filters.NumberFilter(
+        method="filter_days_in_stock", label=_("At most days in stock")
+    )
+
+    class Meta:
+        model = StockVehicle
+        fields = ["branch", "brand", "series", "model_year"]
+
+    def filter_search(self, queryset, name, value):
+        """The end of the VIN (6+ characters) or part of the series."""
+        term = value.strip()
+        if not term:
+            return queryset
+        condition = Q(series__icontains=term)
+        compact = term.replace(" ", "").upper()
+        if VIN_TAIL.match(compact):
+            condition |= Q(vin__endswith=compact)
+        return queryset.filter(condition)
+
+    def filter_days_in_stock(self, queryset, name, value):
+        if "days_in_stock" not in queryset.query.annotations:
+            queryset = queryset.with_days_in_stock()
+        lookup = "gte" if name == "min_days_in_stock" else "lte"
+        return queryset.filter(**{f"days_in_stock__{lookup}": value})
+
+
+class TestDriveFilter(filters.FilterSet):
+    date = LocalDayFilter(field_name="starts_at", label=_("Date"))
+
+    class Meta:
+        model = TestDrive
+        fields = ["status", "demo_vehicle", "lead", "consultant", "branch"]
+
+
+class TradeInFilter(filters.FilterSet):
+    class Meta:
+        model = TradeIn
+        fields = ["lead", "decision", "appraised_by", "branch"]
+
+
+class QuoteFilter(filters.FilterSet):
+    class Meta:
+        model = Quote
+        fields = ["status", "consultant", "lead", "needs_approval", "branch"]
+
+
+class QuoteApprovalFilter(filters.FilterSet):
+    class Meta:
+        model = QuoteApproval
+        fields = ["quote", "decision", "by"]
+
+
+class OrderFilter(filters.FilterSet):
+    search = filters.CharFilter(
+        field_name="customer__name", lookup_expr="icontains", label=_("Customer name")
+    )
+    status = filters.MultipleChoiceFilter(choices=OrderStatus.choices, label=_("Status"))
+
+    class Meta:
+        model = Order
+        fields = ["consultant", "customer", "lead", "branch"]
+
+
+class PaymentFilter(filters.FilterSet):
+    class Meta:
+        model = Payment
+        fields = ["order", "kind", "method"]
+
+
+class DeliveryFilter(filters.FilterSet):
+    delivered_on = filters.DateFromToRangeFilter(label=_("Delivered on"))
+
+    class Meta:
+        model = Delivery
+        fields = ["order", "delivered_by"]
+
+
+class ShowroomTrafficFilter(filters.FilterSet):
+    # ?day_after=2026-11-01&day_before=2026-11-30, both days included.
+    day = filters.DateFromToRangeFilter(label=_("Day"))
+
+    class Meta:
+        model = ShowroomTraffic
+        fields = ["branch"]
+
+
+class LeadDeadlineBreachFilter(filters.FilterSet):
+    class Meta:
+        model = LeadDeadlineBreach
+        fields = ["lead", "kind"]

@@ -1,0 +1,5 @@
+"""TEMPORARY: replaced by the real pages."""
+
+
+def funnel_figures(request, pk=None):
+    raise NotImplementedError
