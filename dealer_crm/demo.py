@@ -10,6 +10,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import NamedTuple, TextIO
 
 from dateutil.relativedelta import relativedelta
@@ -33,6 +34,8 @@ from customers.models import Contact, Customer, OdometerReading, TimelineEntry, 
 from customers.services import contact_save, customer_create, odometer_record, vehicle_add
 from customers.validators import credit_code_check_char, resident_id_check_digit
 from customers.vin import MODEL_YEAR_CODES, vin_check_digit
+from sales.demo import StockModel, sales_demo_create
+from sales.models import Lead, StockVehicle
 
 from .choices import Role
 from .models import Branch, DealerGroup, Staff
@@ -797,6 +800,43 @@ def _organizations_create(
             )
 
 
+# The makes each demo branch sells new, with list prices in CNY.
+SALES_RANGE = {
+    GUANGZHOU: [("帕萨特", "330TSI 精英版", 209_900), ("途观L", "330TSI 两驱智享版", 229_900),
+                ("朗逸", "1.5L 自动舒适版", 119_900), ("迈腾", "330TSI 豪华型", 199_900)],
+    SHENZHEN: [("凯美瑞", "2.5HQ 双擎豪华版", 179_800), ("汉兰达", "2.5L 双擎四驱至尊版", 269_800),
+               ("雷凌", "1.8L 双擎进取版", 119_800)],
+}  # fmt: skip
+
+
+def _sales_create(builder: _DemoBuilder, *, branch: Branch, users: dict[str, User]) -> None:
+    in_guangzhou = branch.code == GUANGZHOU
+    models = [
+        StockModel(
+            brand=MODELS[series].brand,
+            series=series,
+            configuration=configuration,
+            list_price=Decimal(price),
+            colours=MODELS[series].colours,
+            vin=lambda year, series=series: builder.vin(MODELS[series], year),
+        )
+        for series, configuration, price in SALES_RANGE[branch.code]
+    ]
+    manager = users["sales_manager" if in_guangzhou else "group_manager"]
+    sales_demo_create(
+        builder,
+        branch=branch,
+        models=models,
+        consultants=[users["consultant" if in_guangzhou else "consultant2"]],
+        manager=manager,
+        inspector=users["technician"] if in_guangzhou else manager,
+        owners=list(
+            Customer.objects.filter(branch=branch, kind=CustomerKind.PERSON).order_by("pk")[:30]
+        ),
+        lead_count=45 if in_guangzhou else 24,
+    )
+
+
 def _counts(group: DealerGroup) -> dict:
     customers = Customer.objects.filter(branch__group=group)
     usernames = [login.username for login in DEMO_LOGINS] + [DEMO_ADMIN_USERNAME]
@@ -812,6 +852,8 @@ def _counts(group: DealerGroup) -> dict:
         "odometer_readings": OdometerReading.objects.filter(vehicle__owner__in=customers).count(),
         "timeline_entries": TimelineEntry.objects.filter(customer__in=customers).count(),
         "incomplete_customers": customers.filter(completeness__lt=100).count(),
+        "leads": Lead.objects.filter(branch__group=group).count(),
+        "stock_vehicles": StockVehicle.objects.filter(branch__group=group).count(),
     }
 
 
@@ -880,6 +922,8 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
                 advisor=advisor,
                 by=consultant,
             )
+        for spec in BRANCHES:
+            _sales_create(builder, branch=branches[spec["code"]], users=users)
         counts = _counts(dealer_group)
 
     seconds = round(time.monotonic() - started, 2)
@@ -890,7 +934,8 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
             f"{counts['branches']} branches, {counts['users']} users, "
             f"{counts['customers']} customers ({counts['persons']} persons, "
             f"{counts['organizations']} organizations), {counts['contacts']} contacts, "
-            f"{counts['vehicles']} vehicles, {counts['odometer_readings']} odometer readings."
+            f"{counts['vehicles']} vehicles, {counts['odometer_readings']} odometer readings, "
+            f"{counts['leads']} sales leads, {counts['stock_vehicles']} stock vehicles."
         ),
     )
     return {"created": True, **counts, "seconds": seconds}

@@ -201,6 +201,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dealer_crm.tasks.heartbeat_purge_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    "purge-idempotency-records": {
+        "task": "dealer_crm.tasks.idempotency_purge_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "lead-deadlines-check": {
         "task": "sales.tasks.lead_deadlines_check_task",
         "schedule": crontab(minute="*/15"),
