@@ -59,5 +59,5 @@ urlpatterns = [
     path("stock/<int:pk>/pdi/", stock.stock_pdi, name="stock-pdi"),
     path("stock/<int:pk>/demo/", stock.stock_demo, name="stock-demo"),
     # Figures
-    path("funnel/", funnel.funnel_figures, name="funnel"),
+    path("funnel/", funnel.funnel_figures_page, name="funnel"),
 ]
