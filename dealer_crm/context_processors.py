@@ -6,12 +6,31 @@ from .models import Branch
 from .notifications import unread_count
 from .scoping import branch_ids_for, working_branch
 
-# (label, url name, permission needed to see the entry)
+# Menus of (label, url name, permission needed to see the entry). A menu the user sees one
+# entry of is a plain link.
 NAVIGATION = [
-    (_("Customers"), "customers:list", "customers.view_customer"),
-    (_("Vehicles"), "customers:vehicle-list", "customers.view_vehicle"),
-    (_("Incomplete records"), "customers:incomplete", "customers.view_customer"),
-    (_("Import"), "customers:import", "customers.import_customers"),
+    (
+        _("Sales"),
+        [
+            (_("Today's follow-ups"), "sales:today", "sales.view_lead"),
+            (_("Leads"), "sales:lead-list", "sales.view_lead"),
+            (_("Showroom traffic"), "sales:traffic", "sales.view_showroomtraffic"),
+            (_("Test drives"), "sales:test-drive-list", "sales.view_testdrive"),
+            (_("Quotes"), "sales:quote-list", "sales.view_quote"),
+            (_("Orders"), "sales:order-list", "sales.view_order"),
+            (_("Vehicle stock"), "sales:stock-list", "sales.view_stockvehicle"),
+            (_("Funnel figures"), "sales:funnel", "sales.view_funnel"),
+        ],
+    ),
+    (
+        _("Customers"),
+        [
+            (_("Customers"), "customers:list", "customers.view_customer"),
+            (_("Vehicles"), "customers:vehicle-list", "customers.view_vehicle"),
+            (_("Incomplete records"), "customers:incomplete", "customers.view_customer"),
+            (_("Import"), "customers:import", "customers.import_customers"),
+        ],
+    ),
 ]
 
 
@@ -19,17 +38,24 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    items = [
-        {"label": label, "url": reverse(name), "active": False}
-        for label, name, permission in NAVIGATION
-        if user.has_perm(permission)
-    ]
+    menus = []
+    for menu_label, entries in NAVIGATION:
+        items = [
+            {"label": label, "url": reverse(name), "active": False}
+            for label, name, permission in entries
+            if user.has_perm(permission)
+        ]
+        if items:
+            menus.append({"label": menu_label, "items": items})
     # The entry whose address is the longest prefix of this page's is the current one.
-    matching = [item for item in items if request.path.startswith(item["url"])]
+    every_item = [item for menu in menus for item in menu["items"]]
+    matching = [item for item in every_item if request.path.startswith(item["url"])]
     if matching:
         max(matching, key=lambda item: len(item["url"]))["active"] = True
+    for menu in menus:
+        menu["active"] = any(item["active"] for item in menu["items"])
     return {
-        "nav_items": items,
+        "nav_menus": menus,
         "nav_branches": Branch.objects.filter(pk__in=branch_ids_for(user)),
         "nav_working_branch": working_branch(request),
         # Lazy: counted only when a template shows it (the navbar), not for htmx fragments.

@@ -51,9 +51,15 @@ class Branch(models.Model):
     )
     three_guarantees_km = models.PositiveIntegerField(_("三包 period (km)"), default=50_000)
     # Sales: how often each intent level is followed up, and the response deadlines of a lead.
-    follow_up_days_h = models.PositiveSmallIntegerField(_("follow up H leads every (days)"), default=1)
-    follow_up_days_a = models.PositiveSmallIntegerField(_("follow up A leads every (days)"), default=3)
-    follow_up_days_b = models.PositiveSmallIntegerField(_("follow up B leads every (days)"), default=7)
+    follow_up_days_h = models.PositiveSmallIntegerField(
+        _("follow up H leads every (days)"), default=1
+    )
+    follow_up_days_a = models.PositiveSmallIntegerField(
+        _("follow up A leads every (days)"), default=3
+    )
+    follow_up_days_b = models.PositiveSmallIntegerField(
+        _("follow up B leads every (days)"), default=7
+    )
     follow_up_days_c = models.PositiveSmallIntegerField(
         _("follow up C leads every (days)"), default=14
     )
@@ -177,3 +183,32 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST sent with an `Idempotency-Key` header, replayed when the
+    client sends the same request again (a retry after a timeout, a double tap). The row is
+    written in the same transaction as the request's own work, so a record exists exactly
+    when that work was committed. Purged after a day (`idempotency_purge`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    key = models.CharField(_("idempotency key"), max_length=255)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=300)
+    request_hash = models.CharField(_("request body hash"), max_length=64)
+    # Null only inside the first request's own transaction, so no other request ever reads it.
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True)
+    response_body = models.JSONField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.key} → {self.response_status}"

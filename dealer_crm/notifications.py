@@ -6,6 +6,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Role
@@ -31,10 +32,14 @@ def notify(
             "recipient_id", flat=True
         )
     )
+    # A long lead or customer name must not make the caller's whole transaction fail.
+    title = Truncator(title).chars(Notification._meta.get_field("title").max_length)
+    body = Truncator(body).chars(Notification._meta.get_field("body").max_length)
     new = [
         Notification(
             recipient_id=recipient_id, branch=branch, key=key, title=title, body=body, url=url
         )
+        # In id order, so two runs inserting the same rows wait on each other, not deadlock.
         for recipient_id in sorted(recipient_ids - already)
     ]
     # The unique (recipient, key) constraint settles a race with a concurrent run of the

@@ -2,6 +2,7 @@
 badge on the navbar bell."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -56,11 +57,22 @@ def test_notify_counts_only_recipients_who_lacked_the_key(consultant, sales_mana
     notify_one(consultant, key="quote-approval-3")
     # when it is sent to both, the same person listed twice
     created = notify(
-        recipients=[consultant, sales_manager, sales_manager], key="quote-approval-3", title="报价待审批"
+        recipients=[consultant, sales_manager, sales_manager],
+        key="quote-approval-3",
+        title="报价待审批",
     )
     # then only the new recipient got one
     assert created == 1
     assert Notification.objects.filter(key="quote-approval-3").count() == 2
+
+
+def test_notify_shortens_a_title_or_body_too_long_for_the_table(consultant):
+    # given a title and a body longer than the table keeps
+    # when the notice is sent
+    notification = notify_one(consultant, title="长" * 300, body="文" * 600)
+    # then both are cut to fit, ending with an ellipsis, instead of failing the caller
+    assert (len(notification.title), len(notification.body)) == (200, 500)
+    assert notification.title.endswith("…")
 
 
 def test_notify_with_no_recipients_creates_nothing():
@@ -309,6 +321,15 @@ def test_page_marks_all_read(client, consultant):
     # then the page reloads with nothing unread
     assert response.url == reverse("notifications")
     assert unread_count(consultant) == 0
+
+
+def test_page_follows_the_language(client, consultant):
+    # given a user reading in Simplified Chinese
+    client.force_login(consultant)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    # when the empty notifications page is opened, then it speaks Chinese
+    html = client.get(reverse("notifications")).content.decode()
+    assert "暂无通知" in html and "No notifications yet" not in html
 
 
 def test_pages_need_a_login(client):
