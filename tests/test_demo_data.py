@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from customers.choices import CustomerKind, VehicleAgeSegment
 from customers.models import Contact, Customer, OdometerReading, TimelineEntry, Vehicle
@@ -29,6 +30,8 @@ from dealer_crm.demo import (
     demo_data_load,
 )
 from dealer_crm.models import Branch, DealerGroup
+from sales.choices import OrderStatus, QuoteStatus, StockStatus
+from sales.models import Lead, Order, Quote, StockVehicle
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +78,8 @@ def test_every_demo_customer_and_vehicle_passes_the_validators(demo):
     # given the demo data
     customers = list(Customer.objects.all())
     vehicles = list(Vehicle.objects.all())
-    assert 190 <= len(customers) <= 210
+    # 200 registered customers, and the buyers the sales funnel turned into customers
+    assert 200 <= len(customers) <= 230
     assert len(vehicles) >= len(customers)
 
     # when each record is validated as a form or the API would validate it
@@ -99,7 +103,8 @@ def test_every_demo_customer_and_vehicle_passes_the_validators(demo):
             assert customer.contacts.exists()
     for vehicle in vehicles:
         validate_vin(vehicle.vin)
-        validate_plate(vehicle.plate)
+        if vehicle.plate:  # a car delivered today is registered in the coming days
+            validate_plate(vehicle.plate)
         decoded = decode_vin(vehicle.vin)
         assert decoded.manufacturer == vehicle.manufacturer
         assert decoded.model_year == vehicle.model_year
@@ -178,3 +183,31 @@ def test_demo_has_incomplete_records_to_follow_up(demo):
     assert incomplete.filter(evaluation="").exists()
     assert incomplete.count() < Customer.objects.count() / 4
     assert Customer.objects.filter(marketing_consent=True).count() > 100
+
+
+@pytest.mark.django_db
+def test_the_demo_funnel_has_work_waiting_at_every_stage(demo):
+    # given the demo data, when a consultant and a manager start their day
+    consultant = User.objects.get(username="consultant")
+    today = timezone.localdate()
+    leads = Lead.objects.filter(branch__code="gz-tianhe")
+
+    # then there are follow-ups due, leads at every stage, a discount to approve and stock
+    assert leads.follow_up_due(today).filter(consultant=consultant).exists()
+    for stage in [
+        "verified_at",
+        "visited_at",
+        "test_driven_at",
+        "quoted_at",
+        "ordered_at",
+        "delivered_at",
+    ]:
+        assert leads.filter(**{f"{stage}__isnull": False}).exists(), stage
+    assert Quote.objects.filter(status=QuoteStatus.PENDING_APPROVAL).exists()
+    assert Order.objects.filter(status=OrderStatus.DELIVERED).exists()
+    assert StockVehicle.objects.filter(status=StockStatus.DEMO).count() >= 2
+    assert StockVehicle.objects.filter(
+        status=StockStatus.IN_STOCK, pdi_done_on__isnull=False
+    ).exists()
+    for lead in leads:
+        lead.full_clean()
