@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Now, Upper
+from django.db.models.functions import Now, TruncDate, Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -286,7 +286,8 @@ class VehicleQuerySet(BranchScopedQuerySet):
     def with_age_segment(self, today: date | None = None) -> "VehicleQuerySet":
         """Annotate `age_segment`: within 三包, within warranty, or out of warranty, by date and
         mileage (whichever runs out first)."""
-        today_value = Value(today) if today else Now()
+        # Today in the active time zone (Asia/Shanghai); the connection itself runs in UTC.
+        today_value = Value(today) if today else TruncDate(Now())
         return self.annotate(
             age_segment=Case(
                 When(

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import django_filters as filters
+from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -68,10 +69,14 @@ class LeadFilter(filters.FilterSet):
         choices=FOLLOW_UP_CHOICES, method="filter_follow_up", label=_("Follow-up")
     )
     referral = filters.BooleanFilter(method="filter_referral", label=_("Referral"))
+    # ?consultant=null: the leads nobody has taken yet (the funnel's "Unassigned" row).
+    consultant = filters.ModelChoiceFilter(
+        queryset=User.objects.all(), null_label=_("Unassigned"), label=_("Sales consultant")
+    )
 
     class Meta:
         model = Lead
-        fields = ["source", "intent_level", "consultant", "branch"]
+        fields = ["source", "intent_level", "consultant", "branch", "model_of_interest"]
 
     def filter_search(self, queryset, name, value):
         """Part of the name or the model of interest, or 4+ consecutive digits of the mobile."""

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Cast, Now
+from django.db.models.functions import ExtractDay, Now, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -326,14 +326,9 @@ class ShowroomTraffic(models.Model):
 
 class StockVehicleQuerySet(BranchScopedQuerySet):
     def with_days_in_stock(self) -> "StockVehicleQuerySet":
-        """Annotate `days_in_stock`: whole days from arrival until today (null in transit)."""
-        # date - date is a whole number of days in PostgreSQL.
-        return self.annotate(
-            days_in_stock=models.ExpressionWrapper(
-                Cast(Now(), models.DateField()) - models.F("arrival_date"),
-                output_field=models.IntegerField(),
-            )
-        )
+        """Annotate `days_in_stock`: whole Shanghai calendar days since arrival (null in
+        transit). TruncDate takes today in the active time zone, not the connection's UTC."""
+        return self.annotate(days_in_stock=ExtractDay(TruncDate(Now()) - models.F("arrival_date")))
 
 
 class StockVehicle(models.Model):

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -86,7 +86,8 @@ def _funnel_row(key, label, counts: dict[str, int], referrals: int) -> dict:
 
 def _group_labels(dimension: str, keys: list) -> dict:
     if dimension == "source":
-        return {key: LeadSource(key).label for key in keys}
+        labels = dict(LeadSource.choices)
+        return {key: labels.get(key, key) for key in keys}
     if dimension == "consultant":
         users = User.objects.filter(pk__in=[key for key in keys if key is not None])
         labels = {user.pk: display_name(user) for user in users}
@@ -109,9 +110,9 @@ def funnel_figures(
     at every stage it has reached by now, whenever it got there.
     """
     group_by = {
-        "source": "source",
-        "model": "model_of_interest",
-        "consultant": "consultant",
+        "source": F("source"),
+        "model": F("model_of_interest"),
+        "consultant": F("consultant"),
         "month": TruncMonth("created_at", tzinfo=LOCAL_TIME_ZONE),
     }
     if dimension not in group_by:

@@ -86,6 +86,8 @@ def _drill_down(figures: dict, row: dict, branch: Branch | None) -> dict[str, st
         query["created_before"] = min(month_end, end).isoformat()
     elif key is not None:
         query[DRILL_DOWN_FILTER[dimension]] = key
+    elif row is not figures["total"] and dimension == "consultant":
+        query["consultant"] = "null"  # the leads nobody is assigned to
     base = reverse("sales:lead-list")
     return {
         stage.key: f"{base}?{urlencode({**query, 'stage': stage.key})}"

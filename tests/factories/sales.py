@@ -117,7 +117,9 @@ class LeadFactory(factory.django.DjangoModelFactory):
     )
     referrer = factory.Maybe(
         factory.LazyAttribute(lambda o: o.source == LeadSource.REFERRAL),
-        yes_declaration=factory.SubFactory(CustomerFactory, branch=factory.SelfAttribute("..branch")),
+        yes_declaration=factory.SubFactory(
+            CustomerFactory, branch=factory.SelfAttribute("..branch")
+        ),
         no_declaration=None,
     )
     created_at = factory.LazyFunction(timezone.now)
