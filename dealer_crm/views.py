@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from customers.selectors import branch_overview
+from sales.selectors import sales_overview
 
 from .models import Notification
 from .notifications import notification_mark_read, notifications_mark_all_read
@@ -30,7 +31,12 @@ class LogoutView(auth_views.LogoutView):
 def home(request):
     branch = working_branch(request)
     overview = branch_overview(user=request.user, branch=branch) if branch else None
-    return render(request, "home.html", {"branch": branch, "overview": overview})
+    sales = (
+        sales_overview(user=request.user, branch=branch)
+        if branch and request.user.has_perm("sales.view_lead")
+        else None
+    )
+    return render(request, "home.html", {"branch": branch, "overview": overview, "sales": sales})
 
 
 @login_required

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.models import display_name
 
-from .choices import LeadSource, StockStatus
-from .models import Lead, ShowroomTraffic, StockVehicle
+from .choices import LeadSource, QuoteStatus, StockStatus
+from .models import Lead, Quote, ShowroomTraffic, StockVehicle
 
 
 class FunnelStage(NamedTuple):
@@ -278,3 +278,24 @@ def stock_ageing(*, user: User) -> list[dict]:
         {"key": key, "label": label, "min_days": low, "max_days": high, "count": counts[key]}
         for key, label, low, high in STOCK_AGE_BUCKETS
     ]
+
+
+def sales_overview(*, user: User, branch) -> dict:
+    """The home page's sales figures for one branch: the user's follow-ups due today and
+    overdue, the branch's open leads, discounts awaiting approval and stock on hand."""
+    today = timezone.localdate()
+    leads = Lead.objects.for_user(user).filter(branch=branch).open()
+    mine = leads.filter(consultant=user, next_follow_up_on__lte=today).aggregate(
+        due=Count("pk"), overdue=Count("pk", filter=Q(next_follow_up_on__lt=today))
+    )
+    return {
+        "follow_ups_due": mine["due"],
+        "follow_ups_overdue": mine["overdue"],
+        "open_leads": leads.count(),
+        "quotes_to_approve": Quote.objects.for_user(user)
+        .filter(branch=branch, status=QuoteStatus.PENDING_APPROVAL)
+        .count(),
+        "stock_on_hand": StockVehicle.objects.for_user(user)
+        .filter(branch=branch, status=StockStatus.IN_STOCK)
+        .count(),
+    }
