@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import funnel, leads, orders, quotes, showroom, stock
+from .views import enquiry, funnel, leads, orders, quotes, showroom, stock
 
 app_name = "sales"
 
@@ -58,6 +58,8 @@ urlpatterns = [
     path("stock/<int:pk>/arrive/", stock.stock_arrive, name="stock-arrive"),
     path("stock/<int:pk>/pdi/", stock.stock_pdi, name="stock-pdi"),
     path("stock/<int:pk>/demo/", stock.stock_demo, name="stock-demo"),
+    # The public enquiry form of a branch's website
+    path("enquiry/<slug:code>/", enquiry.enquiry, name="enquiry"),
     # Figures
     path("funnel/", funnel.funnel_figures_page, name="funnel"),
 ]
