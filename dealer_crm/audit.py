@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import display_name
@@ -38,9 +39,16 @@ def attribute_to(instance: models.Model, by, reason: str = "") -> models.Model:
     return instance
 
 
-def _display(value, masker, show_pii: bool) -> str:
-    if value in (None, ""):
+def _display(value, field: models.Field, masker, show_pii: bool) -> str:
+    """A stored value as a reader knows it: a choice's label, a local time, a masked phone."""
+    if value in (None, "", []):
         return "—"
+    if field.choices:
+        labels = dict(field.flatchoices)
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(str(labels.get(item, item)) for item in values)
+    if isinstance(value, datetime):
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
     return masker(str(value)) if masker and not show_pii else str(value)
 
 
@@ -62,12 +70,12 @@ def history_entries(
         if previous is not None and record.history_type == "~":
             for change in record.diff_against(previous).changes:
                 masker = MASKED_FIELDS.get(change.field)
-                label = str(model._meta.get_field(change.field).verbose_name)
+                field = model._meta.get_field(change.field)
                 entry.changes.append(
                     (
-                        label,
-                        _display(change.old, masker, show_pii),
-                        _display(change.new, masker, show_pii),
+                        str(field.verbose_name),
+                        _display(change.old, field, masker, show_pii),
+                        _display(change.new, field, masker, show_pii),
                     )
                 )
         entries.append(entry)

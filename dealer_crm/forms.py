@@ -3,8 +3,8 @@
 from django import forms
 
 
-def bootstrap_widgets(form: forms.BaseForm) -> forms.BaseForm:
-    """Give every widget Bootstrap's classes, and mark invalid fields."""
+def bootstrap_widgets(form: forms.BaseForm, *, mark_errors: bool = True) -> forms.BaseForm:
+    """Give every widget Bootstrap's classes, and mark invalid fields once validated."""
     for name, field in form.fields.items():
         widget = field.widget
         if isinstance(widget, forms.CheckboxInput):
@@ -13,7 +13,7 @@ def bootstrap_widgets(form: forms.BaseForm) -> forms.BaseForm:
             css = "form-select"
         else:
             css = "form-control"
-        if form.is_bound and name in form.errors:
+        if mark_errors and form.is_bound and name in form.errors:
             css += " is-invalid"
         widget.attrs["class"] = css
     return form
@@ -22,7 +22,8 @@ def bootstrap_widgets(form: forms.BaseForm) -> forms.BaseForm:
 class BootstrapFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        bootstrap_widgets(self)
+        # Not validated here: a subclass may still narrow its fields' choices after this.
+        bootstrap_widgets(self, mark_errors=False)
 
     def full_clean(self):
         super().full_clean()

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import template
 from django.utils.html import format_html
 
@@ -5,6 +7,14 @@ from dealer_crm.models import display_name
 from dealer_crm.pii import mask_id_number, mask_phone
 
 register = template.Library()
+
+
+@register.filter
+def money(value) -> str:
+    """CNY with two decimals and thousands grouped by commas in every language: 219,900.00."""
+    if value in (None, ""):
+        return "—"
+    return f"{Decimal(value):,.2f}"
 
 
 @register.filter

@@ -5,7 +5,8 @@ from django.utils import translation
 
 from customers import services
 from dealer_crm.audit import history_entries
-from tests.factories import CustomerFactory
+from sales.services import lead_verify
+from tests.factories import CustomerFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +70,14 @@ def test_history_is_capped(consultant, branch):
     # then three come back, newest first
     assert len(entries) == 3
     assert ("street and house number", "中山路3号", "中山路4号") in entries[0].changes
+
+
+def test_history_shows_a_choice_by_its_label_not_its_stored_code(consultant, branch):
+    # given a lead verified by a consultant
+    lead = lead_verify(lead=LeadFactory(branch=branch), by=consultant)
+
+    # when its history is read
+    changes = history_entries(lead, show_pii=False)[0].changes
+
+    # then the status change reads New → Verified
+    assert ("status", "New", "Verified") in changes
