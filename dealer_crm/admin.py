@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Branch, DealerGroup, Heartbeat, PiiAccess, Staff
+from .models import Branch, DealerGroup, Heartbeat, IdempotencyRecord, PiiAccess, Staff
 
 
 @admin.register(DealerGroup)
@@ -41,3 +41,21 @@ class PiiAccessAdmin(admin.ModelAdmin):
 @admin.register(Heartbeat)
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ["beat_at", "worker"]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    """The first answers kept for Idempotency-Key replays: for explaining a client's retry."""
+
+    list_display = ["created_at", "user", "key", "method", "path", "response_status"]
+    search_fields = ["key", "path", "user__username"]
+    readonly_fields = [
+        "user", "key", "method", "path", "request_hash", "response_status", "response_body",
+        "created_at",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

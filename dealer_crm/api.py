@@ -71,6 +71,14 @@ def exception_handler(exc, context):
     return response
 
 
+class ErrorSerializer(serializers.Serializer):
+    """What a refused business rule or an illegal state change answers (400, 409, 422); a
+    rule tied to one field also repeats its message under that field's name."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text=gettext_lazy("Stable; never changes with language."))
+
+
 class BranchScopedMixin:
     """Reads through the branch scope, so another branch's record answers 404."""
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from .idempotency import idempotency_purge
 from .models import Heartbeat
 
 
@@ -16,3 +17,9 @@ def heartbeat_task() -> int:
 def heartbeat_purge_task() -> int:
     deleted, _ = Heartbeat.objects.filter(beat_at__lt=timezone.now() - timedelta(days=7)).delete()
     return deleted
+
+
+@shared_task(acks_late=True)
+def idempotency_purge_task() -> int:
+    """Forget Idempotency-Key answers older than 24 hours (a rerun finds nothing more)."""
+    return idempotency_purge()

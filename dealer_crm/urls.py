@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from customers import api as customers_api
+from sales import api as sales_api
 
 from . import api, health, views
 
@@ -17,6 +18,16 @@ router.register("vehicles", customers_api.VehicleViewSet, basename="vehicle")
 router.register(
     "odometer-readings", customers_api.OdometerReadingViewSet, basename="odometer-reading"
 )
+router.register("leads", sales_api.LeadViewSet, basename="lead")
+router.register("activities", sales_api.ActivityViewSet, basename="activity")
+router.register("showroom-traffic", sales_api.ShowroomTrafficViewSet, basename="showroom-traffic")
+router.register("test-drives", sales_api.TestDriveViewSet, basename="test-drive")
+router.register("trade-ins", sales_api.TradeInViewSet, basename="trade-in")
+router.register("quotes", sales_api.QuoteViewSet, basename="quote")
+router.register("orders", sales_api.OrderViewSet, basename="order")
+router.register("payments", sales_api.PaymentViewSet, basename="payment")
+router.register("stock-vehicles", sales_api.StockVehicleViewSet, basename="stock-vehicle")
+router.register("deliveries", sales_api.DeliveryViewSet, basename="delivery")
 
 api_v1 = [
     path("auth/token/", api.AuthTokenView.as_view(), name="auth-token"),

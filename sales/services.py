@@ -743,6 +743,7 @@ TRADE_IN_FIELDS = [
 
 @transaction.atomic
 def trade_in_appraise(*, lead: Lead, by: User, data: dict) -> TradeIn:
+    lead = _lock(Lead, lead.pk)
     _refuse_closed(lead)
     trade_in = TradeIn(branch=lead.branch, lead=lead, appraised_by=by, **data)
     trade_in.full_clean()
@@ -792,9 +793,10 @@ def _price(quote: Quote) -> None:
 
 
 def _check_trade_in(quote: Quote) -> None:
-    trade_in = quote.trade_in
-    if trade_in is None:
+    if quote.trade_in_id is None:
         return
+    # Decide on the stored offer, not the caller's copy, and hold it while the quote is priced.
+    trade_in = quote.trade_in = _lock(TradeIn, quote.trade_in_id)
     if trade_in.lead_id != quote.lead_id:
         raise DomainError(
             "trade_in_other_lead", _("This trade-in belongs to another lead."), field="trade_in"
@@ -818,8 +820,8 @@ def quote_create(*, lead: Lead, by: User, data: dict) -> Quote:
     _refuse_closed(lead)
     _refuse_unverified(lead)
     quote = Quote(branch=lead.branch, lead=lead, consultant=lead.consultant or by, **data)
-    quote.full_clean(exclude=["total", "trade_in_value"])
     _check_trade_in(quote)
+    quote.full_clean(exclude=["total", "trade_in_value"])
     _price(quote)
     attribute_to(quote, by).save()
     return quote
@@ -840,8 +842,8 @@ def quote_update(*, quote: Quote, by: User, data: dict) -> Quote:
             raise ValueError(f"{field} is not edited through quote_update")
         setattr(quote, field, value)
     quote.status = QuoteStatus.DRAFT
-    quote.full_clean(exclude=["total", "trade_in_value"])
     _check_trade_in(quote)
+    quote.full_clean(exclude=["total", "trade_in_value"])
     _price(quote)
     attribute_to(quote, by).save()
     return quote
@@ -1029,6 +1031,10 @@ def payment_record(*, order: Order, by: User, data: dict) -> Payment:
     )
     payment = Payment(order=order, recorded_by=by, **data)
     payment.full_clean(validate_constraints=False)
+    if payment.amount <= 0:  # payment_amount_positive, with a message instead of a 500
+        raise DomainError(
+            "payment_amount_not_positive", _("A payment is more than zero."), field="amount"
+        )
     if payment.paid_on is None and payment.due_on is None:
         raise DomainError(
             "payment_date_required", _("Give the date paid or the date due."), field="paid_on"
@@ -1086,7 +1092,12 @@ def order_allocate(*, order: Order, stock_vehicle: StockVehicle, by: User) -> Or
         raise DomainError(
             "vehicle_other_branch", _("This vehicle is stocked by another branch."), field="vin"
         )
-    if not vehicle.is_available or Order.objects.filter(stock_vehicle=vehicle).exists():
+    # A reserved vehicle has arrived (stock_vehicle_arrived_has_date): one in transit waits.
+    if (
+        not vehicle.is_available
+        or vehicle.arrival_date is None
+        or Order.objects.filter(stock_vehicle=vehicle).exists()
+    ):
         raise StateConflict(
             "vehicle_not_available",
             _("Vehicle %(vin)s is %(status)s and cannot be allocated.")

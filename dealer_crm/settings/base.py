@@ -180,6 +180,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets sharing a field name ("status", "kind", ...) get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "CustomerKindEnum": "customers.choices.CustomerKind",
+        "LeadSourceEnum": "sales.choices.LeadSource",
+        "LeadStatusEnum": "sales.choices.LeadStatus",
+        "LostReasonEnum": "sales.choices.LostReason",
+        "ActivityKindEnum": "sales.choices.ActivityKind",
+        "StockStatusEnum": "sales.choices.StockStatus",
+        "TestDriveStatusEnum": "sales.choices.TestDriveStatus",
+        "QuoteStatusEnum": "sales.choices.QuoteStatus",
+        "OrderStatusEnum": "sales.choices.OrderStatus",
+        "PaymentKindEnum": "sales.choices.PaymentKind",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------
