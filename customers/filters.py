@@ -6,6 +6,8 @@ import django_filters as filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dealer_crm.filters import BranchScopedFilterSet
+
 from .choices import CustomerCategory, CustomerKind, EvaluationCategory, VehicleAgeSegment
 from .models import Contact, Customer, OdometerReading, TimelineEntry, Vehicle
 
@@ -37,7 +39,7 @@ def customer_search_condition(term: str) -> Q:
     return Q(pk__in=matches)
 
 
-class CustomerFilter(filters.FilterSet):
+class CustomerFilter(BranchScopedFilterSet):
     search = filters.CharFilter(method="filter_search", label=_("Search"))
     kind = filters.ChoiceFilter(choices=CustomerKind.choices, label=_("Kind"))
     category = filters.ChoiceFilter(choices=CustomerCategory.choices, label=_("Category"))
@@ -74,7 +76,7 @@ class CustomerFilter(filters.FilterSet):
         return queryset.filter(tags__contains=[value])
 
 
-class VehicleFilter(filters.FilterSet):
+class VehicleFilter(BranchScopedFilterSet):
     search = filters.CharFilter(method="filter_search", label=_("Search"))
     age_segment = filters.ChoiceFilter(choices=VehicleAgeSegment.choices, label=_("Vehicle age"))
     insurance_expiry_before = filters.DateFilter(
@@ -97,19 +99,19 @@ class VehicleFilter(filters.FilterSet):
         )
 
 
-class ContactFilter(filters.FilterSet):
+class ContactFilter(BranchScopedFilterSet):
     class Meta:
         model = Contact
         fields = ["customer", "is_primary"]
 
 
-class OdometerReadingFilter(filters.FilterSet):
+class OdometerReadingFilter(BranchScopedFilterSet):
     class Meta:
         model = OdometerReading
         fields = ["vehicle", "source", "is_replacement"]
 
 
-class TimelineEntryFilter(filters.FilterSet):
+class TimelineEntryFilter(BranchScopedFilterSet):
     class Meta:
         model = TimelineEntry
         fields = ["kind"]

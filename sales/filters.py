@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
 from customers.filters import PHONE_DIGITS, VIN_TAIL
+from dealer_crm.filters import BranchScopedFilterSet
 
 from .choices import LeadStatus, OrderStatus, StockStatus
 from .models import (
@@ -50,7 +51,7 @@ class LocalDayFilter(filters.DateFilter):
         return qs.filter(**{f"{self.field_name}__{op}": moment for op, moment in bounds.items()})
 
 
-class LeadFilter(filters.FilterSet):
+class LeadFilter(BranchScopedFilterSet):
     search = filters.CharFilter(method="filter_search", label=_("Search"))
     status = filters.MultipleChoiceFilter(choices=LeadStatus.choices, label=_("Status"))
     created_after = LocalDayFilter(
@@ -103,13 +104,13 @@ class LeadFilter(filters.FilterSet):
         return queryset.filter(referrer__isnull=not value)
 
 
-class ActivityFilter(filters.FilterSet):
+class ActivityFilter(BranchScopedFilterSet):
     class Meta:
         model = Activity
         fields = ["lead", "kind", "outcome", "by"]
 
 
-class StockVehicleFilter(filters.FilterSet):
+class StockVehicleFilter(BranchScopedFilterSet):
     search = filters.CharFilter(method="filter_search", label=_("Search"))
     status = filters.MultipleChoiceFilter(choices=StockStatus.choices, label=_("Status"))
     min_days_in_stock = filters.NumberFilter(
@@ -141,7 +142,7 @@ class StockVehicleFilter(filters.FilterSet):
         return queryset.filter(**{f"days_in_stock__{lookup}": value})
 
 
-class TestDriveFilter(filters.FilterSet):
+class TestDriveFilter(BranchScopedFilterSet):
     date = LocalDayFilter(field_name="starts_at", label=_("Date"))
 
     class Meta:
@@ -149,25 +150,25 @@ class TestDriveFilter(filters.FilterSet):
         fields = ["status", "demo_vehicle", "lead", "consultant", "branch"]
 
 
-class TradeInFilter(filters.FilterSet):
+class TradeInFilter(BranchScopedFilterSet):
     class Meta:
         model = TradeIn
         fields = ["lead", "decision", "appraised_by", "branch"]
 
 
-class QuoteFilter(filters.FilterSet):
+class QuoteFilter(BranchScopedFilterSet):
     class Meta:
         model = Quote
         fields = ["status", "consultant", "lead", "needs_approval", "branch"]
 
 
-class QuoteApprovalFilter(filters.FilterSet):
+class QuoteApprovalFilter(BranchScopedFilterSet):
     class Meta:
         model = QuoteApproval
         fields = ["quote", "decision", "by"]
 
 
-class OrderFilter(filters.FilterSet):
+class OrderFilter(BranchScopedFilterSet):
     search = filters.CharFilter(
         field_name="customer__name", lookup_expr="icontains", label=_("Customer name")
     )
@@ -178,13 +179,13 @@ class OrderFilter(filters.FilterSet):
         fields = ["consultant", "customer", "lead", "branch"]
 
 
-class PaymentFilter(filters.FilterSet):
+class PaymentFilter(BranchScopedFilterSet):
     class Meta:
         model = Payment
         fields = ["order", "kind", "method"]
 
 
-class DeliveryFilter(filters.FilterSet):
+class DeliveryFilter(BranchScopedFilterSet):
     delivered_on = filters.DateFromToRangeFilter(label=_("Delivered on"))
 
     class Meta:
@@ -192,7 +193,7 @@ class DeliveryFilter(filters.FilterSet):
         fields = ["order", "delivered_by"]
 
 
-class ShowroomTrafficFilter(filters.FilterSet):
+class ShowroomTrafficFilter(BranchScopedFilterSet):
     # ?day_after=2026-11-01&day_before=2026-11-30, both days included.
     day = filters.DateFromToRangeFilter(label=_("Day"))
 
@@ -201,7 +202,7 @@ class ShowroomTrafficFilter(filters.FilterSet):
         fields = ["branch"]
 
 
-class LeadDeadlineBreachFilter(filters.FilterSet):
+class LeadDeadlineBreachFilter(BranchScopedFilterSet):
     class Meta:
         model = LeadDeadlineBreach
         fields = ["lead", "kind"]

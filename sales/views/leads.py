@@ -143,10 +143,9 @@ def _sales_staff_choices(user: User) -> QuerySet[User]:
 
 
 def _limit_filter_choices(form, user: User) -> None:
-    """Offer only the user's branches and their sales staff in the filter selects."""
+    """Of the branches' staff (BranchScopedFilterSet), offer the sales staff by name."""
     form.fields["consultant"].queryset = _sales_staff_choices(user)
     form.fields["consultant"].label_from_instance = display_name
-    form.fields["branch"].queryset = Branch.objects.filter(pk__in=branch_ids_for(user))
     for name in ("created_after", "created_before"):
         form.fields[name].widget.input_type = "date"
         form.fields[name].widget.format = "%Y-%m-%d"
@@ -163,10 +162,7 @@ def _days_overdue(lead: Lead, today) -> int:
 @permission_required("sales.view_lead", raise_exception=True)
 def lead_list(request):
     leads = _ranked(selectors.lead_list(user=request.user))
-    # Unassigned leads (the manager's overdue table links here); LeadFilter filters by person.
-    unassigned = request.GET.get("unassigned") == "1"
-    if unassigned:
-        leads = leads.filter(consultant__isnull=True)
+    unassigned = request.GET.get("consultant") == "null"  # LeadFilter's "Unassigned"
     filterset = LeadFilter(request.GET or None, queryset=leads, request=request)
     _limit_filter_choices(filterset.form, request.user)
     leads = filterset.qs if filterset.is_bound and filterset.is_valid() else leads

@@ -279,3 +279,21 @@ def test_showroom_traffic_filter_keeps_a_day_range_with_both_ends(branch):
     # when filtered on March, then its first and last days are kept
     march = {"day_after": "2026-03-01", "day_before": "2026-03-31"}
     assert kept(ShowroomTrafficFilter, **march) == set(rows[1:3])
+
+
+def test_a_filter_refuses_and_never_offers_another_branchs_staff(
+    api_client, consultant, other_branch_user, rf
+):
+    # given a consultant asking for the leads of a consultant of another branch
+    api_client.force_authenticate(consultant)
+
+    # when the API is asked, and the filter form's choices are read
+    response = api_client.get("/api/v1/leads/", {"consultant": other_branch_user.pk})
+    request = rf.get("/")
+    request.user = consultant
+    offered = LeadFilter(request=request).form.fields["consultant"].queryset
+
+    # then the id is an invalid choice, and the other branch's consultant is not offered
+    assert response.status_code == 400
+    assert "consultant" in response.json()
+    assert consultant in offered and other_branch_user not in offered
