@@ -47,7 +47,7 @@ class FunnelForm(BootstrapFormMixin, forms.Form):
         label=_("From"), required=False, widget=forms.DateInput({"type": "date"})
     )
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput({"type": "date"}))
-    dimension = forms.ChoiceField(label=_("By"), choices=FUNNEL_DIMENSIONS, required=False)
+    dimension = forms.ChoiceField(label=_("Grouped by"), choices=FUNNEL_DIMENSIONS, required=False)
     branch = forms.ModelChoiceField(
         label=_("Branch"), queryset=Branch.objects.none(), required=False, empty_label=_("All")
     )
