@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,10 +40,30 @@ def attribute_to(instance: models.Model, by, reason: str = "") -> models.Model:
     return instance
 
 
-def _display(value, field: models.Field, masker, show_pii: bool) -> str:
-    """A stored value as a reader knows it: a choice's label, a local time, a masked phone."""
+def _related_names(changes: list, model: type[models.Model]) -> dict:
+    """{(field name, pk): name} for the records the changes point at, one query per field."""
+    wanted: dict[str, set] = {}
+    for change in changes:
+        if model._meta.get_field(change.field).many_to_one:
+            wanted.setdefault(change.field, set()).update(
+                pk for pk in (change.old, change.new) if pk is not None
+            )
+    names = {}
+    for name, pks in wanted.items():
+        related = model._meta.get_field(name).related_model
+        for obj in related._default_manager.filter(pk__in=pks):
+            shown = display_name(obj) if isinstance(obj, User) else str(obj)
+            names[(name, obj.pk)] = shown
+    return names
+
+
+def _display(value, field: models.Field, masker, show_pii: bool, names: dict) -> str:
+    """A stored value as a reader knows it: a choice's label, a local time, a person's or a
+    record's name, a masked phone."""
     if value in (None, "", []):
         return "—"
+    if field.many_to_one:
+        return names.get((field.name, value), f"#{value}")
     if field.choices:
         labels = dict(field.flatchoices)
         values = value if isinstance(value, list) else [value]
@@ -68,14 +89,16 @@ def history_entries(
             change=CHANGE_TYPES.get(record.history_type, record.history_type),
         )
         if previous is not None and record.history_type == "~":
-            for change in record.diff_against(previous).changes:
+            changes = record.diff_against(previous).changes
+            names = _related_names(changes, model)
+            for change in changes:
                 masker = MASKED_FIELDS.get(change.field)
                 field = model._meta.get_field(change.field)
                 entry.changes.append(
                     (
                         str(field.verbose_name),
-                        _display(change.old, field, masker, show_pii),
-                        _display(change.new, field, masker, show_pii),
+                        _display(change.old, field, masker, show_pii, names),
+                        _display(change.new, field, masker, show_pii, names),
                     )
                 )
         entries.append(entry)

@@ -5,6 +5,7 @@ from django.utils import translation
 
 from customers import services
 from dealer_crm.audit import history_entries
+from dealer_crm.models import display_name
 from sales.services import lead_verify
 from tests.factories import CustomerFactory, LeadFactory
 
@@ -79,5 +80,6 @@ def test_history_shows_a_choice_by_its_label_not_its_stored_code(consultant, bra
     # when its history is read
     changes = history_entries(lead, show_pii=False)[0].changes
 
-    # then the status change reads New → Verified
+    # then the status change reads New → Verified, and the verifier is named
     assert ("status", "New", "Verified") in changes
+    assert ("verified by", "—", display_name(consultant)) in changes
