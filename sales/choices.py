@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.choices import CustomerSource
 
@@ -66,7 +67,7 @@ class LostReason(models.TextChoices):
 class ActivityKind(models.TextChoices):
     CALL = "call", _("Call")
     VISIT = "visit", _("Showroom visit")
-    MESSAGE = "message", _("Message")
+    MESSAGE = "message", pgettext_lazy("activity kind", "Message")
 
 
 class ActivityOutcome(models.TextChoices):
@@ -82,7 +83,7 @@ class StockStatus(models.TextChoices):
     IN_STOCK = "in_stock", _("In stock")
     RESERVED = "reserved", _("Reserved")
     SOLD = "sold", _("Sold")
-    DELIVERED = "delivered", _("Delivered")
+    DELIVERED = "delivered", pgettext_lazy("stock status", "Delivered")
     DEMO = "demo", _("Demo car")
 
 
@@ -108,10 +109,10 @@ class ApprovalDecision(models.TextChoices):
 
 class OrderStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    SIGNED = "signed", _("Signed")
+    SIGNED = "signed", pgettext_lazy("order status", "Signed")
     ALLOCATED = "allocated", _("Vehicle allocated")
-    INVOICED = "invoiced", _("Invoiced")
-    DELIVERED = "delivered", _("Delivered")
+    INVOICED = "invoiced", pgettext_lazy("order status", "Invoiced")
+    DELIVERED = "delivered", pgettext_lazy("order status", "Delivered")
     CANCELLED = "cancelled", _("Cancelled")
 
 

@@ -80,7 +80,8 @@ def _shift_lead(lead: Lead, created: datetime) -> None:
     Activity.objects.filter(lead=lead).update(occurred_at=F("occurred_at") + delta)
     Quote.objects.filter(lead=lead).update(created_at=F("created_at") + delta)
     Quote.objects.filter(lead=lead, sent_at__isnull=False).update(sent_at=F("sent_at") + delta)
-    for field in ("signed_at", "allocated_at", "invoiced_at", "created_at"):
+    # Signed back then; allocation, invoice and delivery of the delivered ones happen today.
+    for field in ("signed_at", "created_at"):
         Order.objects.filter(lead=lead, **{f"{field}__isnull": False}).update(
             **{field: F(field) + delta}
         )
