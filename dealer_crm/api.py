@@ -229,12 +229,16 @@ class PiiMaskedSerializerMixin:
 
 class PiiLoggedViewSetMixin:
     """Logs every customer shown unmasked by list or retrieve (and the actions named in
-    `pii_logged_actions`). `pii_customer_id(obj)` says whose data an object carries."""
+    `pii_logged_actions`). `pii_logged_ids(objects)` says whose data the objects carry:
+    customers by default, or sales leads."""
 
     pii_logged_actions = ("list", "retrieve")
 
     def pii_customer_id(self, obj) -> int:
         return obj.pk
+
+    def pii_logged_ids(self, objects) -> dict[str, list[int]]:
+        return {"customer_ids": [self.pii_customer_id(obj) for obj in objects]}
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -246,7 +250,7 @@ class PiiLoggedViewSetMixin:
             objects = getattr(self, "_pii_objects", [])
             pii_access_log(
                 user=request.user,
-                customer_ids=[self.pii_customer_id(obj) for obj in objects],
+                **self.pii_logged_ids(objects),
                 channel=PiiChannel.API,
                 path=request.get_full_path(),
             )

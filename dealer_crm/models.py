@@ -119,10 +119,14 @@ class Staff(models.Model):
 
 
 class PiiAccess(models.Model):
-    """One unmasked view of a customer's phone or ID numbers."""
+    """One unmasked view of a customer's, or a sales lead's, phone or ID numbers."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, null=True, blank=True
+    )
+    # A prospect's phone or driving licence, before (or without) a customer record.
+    lead = models.ForeignKey("sales.Lead", on_delete=models.CASCADE, null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=PiiChannel.choices)
     path = models.CharField(_("path"), max_length=300)
     accessed_at = models.DateTimeField(_("accessed at"), auto_now_add=True, db_index=True)
@@ -131,9 +135,16 @@ class PiiAccess(models.Model):
         verbose_name = _("personal data access")
         verbose_name_plural = _("personal data accesses")
         ordering = ["-accessed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False) | models.Q(lead__isnull=False),
+                name="pii_access_names_whose_data",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user} → {self.customer_id} ({self.channel})"
+        whose = f"customer {self.customer_id}" if self.customer_id else f"lead {self.lead_id}"
+        return f"{self.user} → {whose} ({self.channel})"
 
 
 class Heartbeat(models.Model):

@@ -34,10 +34,16 @@ def can_view_pii(user: User | AnonymousUser) -> bool:
 
 
 def pii_access_log(
-    *, user: User, customer_ids: Iterable[int], channel: PiiChannel, path: str
+    *,
+    user: User,
+    channel: PiiChannel,
+    path: str,
+    customer_ids: Iterable[int] = (),
+    lead_ids: Iterable[int] = (),
 ) -> None:
-    """One row per customer shown unmasked, written in one query."""
-    PiiAccess.objects.bulk_create(
+    """One row per customer or sales lead shown unmasked, written in one query."""
+    rows = [
         PiiAccess(user=user, customer_id=pk, channel=channel, path=path[:300])
         for pk in set(customer_ids)
-    )
+    ] + [PiiAccess(user=user, lead_id=pk, channel=channel, path=path[:300]) for pk in set(lead_ids)]
+    PiiAccess.objects.bulk_create(rows)

@@ -26,6 +26,7 @@ from dealer_crm.api import (
     BranchField,
     BranchScopedViewSet,
     ErrorSerializer,
+    PiiLoggedViewSetMixin,
     PiiMaskedSerializerMixin,
 )
 from dealer_crm.idempotency import idempotent
@@ -583,8 +584,16 @@ class SalesViewSet(BranchScopedViewSet):
         return Response(serializer.data, status=code)
 
 
-class LeadViewSet(SalesViewSet):
-    """Leads (线索) of your branches. The mobile number is masked without `customers.view_pii`."""
+class LeadPiiLoggedMixin(PiiLoggedViewSetMixin):
+    """Unmasked lead mobiles and driving licences are logged against the leads."""
+
+    def pii_logged_ids(self, objects) -> dict[str, list[int]]:
+        return {"lead_ids": [getattr(obj, "lead_id", obj.pk) for obj in objects]}
+
+
+class LeadViewSet(LeadPiiLoggedMixin, SalesViewSet):
+    """Leads (线索) of your branches. The mobile number is masked without `customers.view_pii`;
+    unmasked views are logged."""
 
     queryset = Lead.objects.all()
     serializer_class = LeadSerializer
@@ -862,8 +871,9 @@ class StockVehicleViewSet(SalesViewSet):
         )
 
 
-class TestDriveViewSet(SalesViewSet):
-    """试乘试驾: bookings of demo cars. The licence number is masked without `view_pii`."""
+class TestDriveViewSet(LeadPiiLoggedMixin, SalesViewSet):
+    """试乘试驾: bookings of demo cars. The licence number is masked without `view_pii`;
+    unmasked views are logged."""
 
     queryset = TestDrive.objects.all()
     serializer_class = TestDriveSerializer

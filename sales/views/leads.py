@@ -80,13 +80,12 @@ def _lead(request, pk: int, *related: str) -> Lead:
 
 
 def show_lead_pii(request, leads) -> bool:
-    """True when the user sees phone numbers unmasked; the view is logged against the customer
-    records the leads are linked to (the access log names customers)."""
+    """True when the user sees phone numbers unmasked; the view is logged against the leads."""
     if not can_view_pii(request.user):
         return False
     pii_access_log(
         user=request.user,
-        customer_ids=[lead.customer_id for lead in leads if lead.customer_id],
+        lead_ids=[lead.pk for lead in leads],
         channel=PiiChannel.PAGE,
         path=request.get_full_path(),
     )

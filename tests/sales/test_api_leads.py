@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from dealer_crm.models import PiiAccess
 from sales.choices import LeadSource, LeadStatus
 from sales.models import Activity, Lead
 from tests.factories import ActivityFactory, CustomerFactory, LeadFactory, UserFactory
@@ -529,3 +530,19 @@ def test_zh_hans_other_branch_lead_is_not_found_in_chinese(api_as, other_branch_
     # then it does not exist, said in Chinese, with the usual code
     assert response.status_code == 404
     assert response.json() == {"detail": "未找到。", "code": "not_found"}
+
+
+def test_an_unmasked_lead_list_is_logged_against_each_lead(
+    api_as, customer_care, consultant, branch
+):
+    # given two leads, one without a customer record
+    leads = LeadFactory.create_batch(2, branch=branch)
+
+    # when customer care lists them unmasked, and a consultant lists them masked
+    api_as(customer_care).get(LEADS)
+    api_as(consultant).get(LEADS)
+
+    # then the one unmasked view is logged against both leads
+    logged = PiiAccess.objects.filter(user=customer_care, channel="api")
+    assert sorted(logged.values_list("lead_id", flat=True)) == sorted(lead.pk for lead in leads)
+    assert not PiiAccess.objects.filter(user=consultant).exists()

@@ -259,14 +259,14 @@ def test_consultant_sees_masked_phones_and_nothing_is_logged(client, consultant,
 def test_customer_care_sees_full_phones_and_the_view_is_logged(client, customer_care, branch):
     # given a lead linked to a customer record
     customer = CustomerFactory(branch=branch, mobile="13811112222")
-    LeadFactory(branch=branch, mobile="13811112222", customer=customer)
+    lead = LeadFactory(branch=branch, mobile="13811112222", customer=customer)
     client.force_login(customer_care)
     # when a user allowed to see personal data opens the list
     html = page(client.get(reverse("sales:lead-list")))
-    # then the phone is shown in full and the view is logged against the customer
+    # then the phone is shown in full and the view is logged against the lead
     assert "13811112222" in html
     access = PiiAccess.objects.get()
-    assert (access.user, access.customer, access.channel) == (customer_care, customer, "page")
+    assert (access.user, access.lead, access.channel) == (customer_care, lead, "page")
 
 
 def list_queries(client, assert_max_queries) -> int:
