@@ -1154,7 +1154,15 @@ def order_invoice(*, order: Order, by: User, invoice_number: str) -> Order:
         )
     order.status, order.invoice_number = OrderStatus.INVOICED, invoice_number
     order.invoiced_at = timezone.now()
-    attribute_to(order, by).save()
+    try:
+        with transaction.atomic():
+            attribute_to(order, by).save()
+    except IntegrityError:  # the same number recorded on another order a moment ago
+        raise DomainError(
+            "duplicate_invoice_number",
+            _("Another order has this invoice number."),
+            field="invoice_number",
+        ) from None
     vehicle = _lock(StockVehicle, order.stock_vehicle_id)
     vehicle.status = StockStatus.SOLD
     attribute_to(vehicle, by, f"invoiced on {order.number}").save()
