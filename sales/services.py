@@ -1123,6 +1123,14 @@ def order_allocate(*, order: Order, stock_vehicle: StockVehicle, by: User) -> Or
     return order
 
 
+def _duplicate_invoice_number() -> DomainError:
+    return DomainError(
+        "duplicate_invoice_number",
+        _("Another order has this invoice number."),
+        field="invoice_number",
+    )
+
+
 @transaction.atomic
 def order_invoice(*, order: Order, by: User, invoice_number: str) -> Order:
     """开票: the vehicle is sold once the customer has paid in full."""
@@ -1147,22 +1155,14 @@ def order_invoice(*, order: Order, by: User, invoice_number: str) -> Order:
             extra={"outstanding": str(outstanding)},
         )
     if Order.objects.filter(invoice_number=invoice_number).exists():
-        raise DomainError(
-            "duplicate_invoice_number",
-            _("Another order has this invoice number."),
-            field="invoice_number",
-        )
+        raise _duplicate_invoice_number()
     order.status, order.invoice_number = OrderStatus.INVOICED, invoice_number
     order.invoiced_at = timezone.now()
     try:
         with transaction.atomic():
             attribute_to(order, by).save()
     except IntegrityError:  # the same number recorded on another order a moment ago
-        raise DomainError(
-            "duplicate_invoice_number",
-            _("Another order has this invoice number."),
-            field="invoice_number",
-        ) from None
+        raise _duplicate_invoice_number() from None
     vehicle = _lock(StockVehicle, order.stock_vehicle_id)
     vehicle.status = StockStatus.SOLD
     attribute_to(vehicle, by, f"invoiced on {order.number}").save()
