@@ -206,7 +206,7 @@ class IdempotencyRecord(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
     )
     key = models.CharField(_("idempotency key"), max_length=255)
-    method = models.CharField(_("method"), max_length=10)
+    method = models.CharField(_("HTTP method"), max_length=10)
     path = models.CharField(_("path"), max_length=300)
     request_hash = models.CharField(_("request body hash"), max_length=64)
     # Null only inside the first request's own transaction, so no other request ever reads it.

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('key', models.CharField(max_length=255, verbose_name='idempotency key')),
-                ('method', models.CharField(max_length=10, verbose_name='method')),
+                ('method', models.CharField(max_length=10, verbose_name='HTTP method')),
                 ('path', models.CharField(max_length=300, verbose_name='path')),
                 ('request_hash', models.CharField(max_length=64, verbose_name='request body hash')),
                 ('response_status', models.PositiveSmallIntegerField(null=True, verbose_name='response status')),
