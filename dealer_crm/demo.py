@@ -34,7 +34,7 @@ from customers.models import Contact, Customer, OdometerReading, TimelineEntry, 
 from customers.services import contact_save, customer_create, odometer_record, vehicle_add
 from customers.validators import credit_code_check_char, resident_id_check_digit
 from customers.vin import MODEL_YEAR_CODES, vin_check_digit
-from sales.demo import StockModel, sales_demo_create
+from sales.demo import StockModel, sales_demo_create, sales_demo_finish
 from sales.models import Lead, StockVehicle
 
 from .choices import Role
@@ -924,6 +924,7 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
             )
         for spec in BRANCHES:
             _sales_create(builder, branch=branches[spec["code"]], users=users)
+        sales_demo_finish()
         counts = _counts(dealer_group)
 
     seconds = round(time.monotonic() - started, 2)

@@ -159,9 +159,7 @@ def sales_demo_create(
                 "name": name,
                 "mobile": builder.mobile(),
                 "model_of_interest": model.series,
-                "budget": (model.list_price * Decimal(rng.choice(["0.9", "1.0", "1.1"]))).quantize(
-                    Decimal("1000")
-                ),
+                "budget": Decimal(int(round(model.list_price * rng.choice([9, 10, 11]) / 10, -4))),
                 "intent_level": rng.choice(IntentLevel.values),
                 "expected_purchase_date": created_day + timedelta(days=rng.choice([7, 15, 30, 60])),
                 "referrer": rng.choice(owners) if source == LeadSource.REFERRAL else None,
@@ -323,3 +321,8 @@ def sales_demo_create(
             },
         )
         services.quote_submit(quote=quote, by=waiting.consultant, note="客户对比了竞品报价")
+
+
+def sales_demo_finish() -> None:
+    """What the scheduled jobs would have done by now: flag the leads past their deadlines."""
+    services.lead_deadlines_check()
