@@ -373,8 +373,10 @@ class StockVehicle(models.Model):
         ordering = ["arrival_date", "id"]
         permissions = [("record_pdi", _("Can record the pre-delivery inspection"))]
         constraints = [
+            # A car still on its way may already be reserved for a customer's order.
             models.CheckConstraint(
-                condition=Q(status=StockStatus.IN_TRANSIT) | Q(arrival_date__isnull=False),
+                condition=Q(status__in=[StockStatus.IN_TRANSIT, StockStatus.RESERVED])
+                | Q(arrival_date__isnull=False),
                 name="stock_vehicle_arrived_has_date",
                 violation_error_message=_("A vehicle that has arrived needs its arrival date."),
             ),

@@ -1092,12 +1092,8 @@ def order_allocate(*, order: Order, stock_vehicle: StockVehicle, by: User) -> Or
         raise DomainError(
             "vehicle_other_branch", _("This vehicle is stocked by another branch."), field="vin"
         )
-    # A reserved vehicle has arrived (stock_vehicle_arrived_has_date): one in transit waits.
-    if (
-        not vehicle.is_available
-        or vehicle.arrival_date is None
-        or Order.objects.filter(stock_vehicle=vehicle).exists()
-    ):
+    # A vehicle in transit may be reserved: it is invoiced once it has arrived.
+    if not vehicle.is_available or Order.objects.filter(stock_vehicle=vehicle).exists():
         raise StateConflict(
             "vehicle_not_available",
             _("Vehicle %(vin)s is %(status)s and cannot be allocated.")
@@ -1145,6 +1141,12 @@ def order_invoice(*, order: Order, by: User, invoice_number: str) -> Order:
     if not invoice_number:
         raise DomainError(
             "invoice_number_required", _("Enter the invoice number."), field="invoice_number"
+        )
+    if order.stock_vehicle.arrival_date is None:
+        raise StateConflict(
+            "vehicle_not_arrived",
+            _("Vehicle %(vin)s is still in transit; invoice it once it has arrived.")
+            % {"vin": order.stock_vehicle.vin},
         )
     outstanding = order.total_price - paid_total(order)
     if outstanding > 0:

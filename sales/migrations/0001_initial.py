@@ -736,7 +736,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='stockvehicle',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'in_transit'), ('arrival_date__isnull', False), _connector='OR'), name='stock_vehicle_arrived_has_date', violation_error_message='A vehicle that has arrived needs its arrival date.'),
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['in_transit', 'reserved']), ('arrival_date__isnull', False), _connector='OR'), name='stock_vehicle_arrived_has_date', violation_error_message='A vehicle that has arrived needs its arrival date.'),
         ),
         migrations.AddIndex(
             model_name='order',

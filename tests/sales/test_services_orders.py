@@ -343,17 +343,35 @@ def test_vehicle_allocated_to_one_order_cannot_go_to_another(branch, consultant)
     assert fresh(second).stock_vehicle is None
 
 
-def test_vehicle_still_in_transit_cannot_be_allocated(branch, consultant):
+def test_a_vehicle_in_transit_is_reserved_and_stays_reserved_when_it_arrives(branch, consultant):
     # given a signed order and a car still on its way from the factory
     order = signed_order(branch, consultant)
-    car = car_in_stock(branch, status=StockStatus.IN_TRANSIT)
-    # when the car is allocated
-    error = refusal(lambda: services.order_allocate(order=order, stock_vehicle=car, by=consultant))
-    # then it is refused (a reserved car has arrived) and nothing changed
-    assert isinstance(error, StateConflict) and error.code == "vehicle_not_available"
-    assert "in transit" in error.message
-    assert fresh(car).status == StockStatus.IN_TRANSIT
-    assert fresh(order).status == OrderStatus.SIGNED
+    car = car_in_stock(branch, status=StockStatus.IN_TRANSIT, arrival_date=None)
+    # when the car is allocated, then arrives
+    services.order_allocate(order=order, stock_vehicle=car, by=consultant)
+    services.stock_vehicle_arrive(
+        stock_vehicle=car, by=consultant, arrival_date=timezone.localdate()
+    )
+    # then it is the order's, reserved, and in the yard
+    car = fresh(car)
+    assert (car.status, fresh(order).stock_vehicle) == (StockStatus.RESERVED, car)
+    assert car.arrival_date == timezone.localdate()
+
+
+def test_a_vehicle_in_transit_is_not_invoiced_before_it_arrives(branch, consultant):
+    # given a paid order whose allocated car is still in transit
+    order = signed_order(branch, consultant)
+    car = car_in_stock(branch, status=StockStatus.IN_TRANSIT, arrival_date=None)
+    services.order_allocate(order=order, stock_vehicle=car, by=consultant)
+    pay(order, consultant, order.total_price)
+    # when the order is invoiced
+    error = refusal(
+        lambda: services.order_invoice(order=order, by=consultant, invoice_number="44009999")
+    )
+    # then it is refused and nothing changed
+    assert isinstance(error, StateConflict) and error.code == "vehicle_not_arrived"
+    assert fresh(order).status == OrderStatus.ALLOCATED
+    assert fresh(car).status == StockStatus.RESERVED
 
 
 def test_allocating_another_branch_vehicle_is_refused(branch, other_branch, consultant):
