@@ -753,7 +753,8 @@ def trade_in_appraise(*, lead: Lead, by: User, data: dict) -> TradeIn:
 
 @transaction.atomic
 def trade_in_decide(*, trade_in: TradeIn, by: User, decision: str) -> TradeIn:
-    """The customer accepts the offer (it then counts in the quote) or declines it."""
+    """The customer accepts the offer (it then counts in the quote) or declines it (it then
+    comes off the draft quote it was on)."""
     trade_in = _lock(TradeIn, trade_in.pk)
     if trade_in.decision != TradeInDecision.PENDING:
         raise StateConflict("trade_in_decided", _("The customer has already decided."))
@@ -769,6 +770,8 @@ def trade_in_decide(*, trade_in: TradeIn, by: User, decision: str) -> TradeIn:
                 _("Quote %(number)s is already %(status)s; revise it to change its trade-in.")
                 % {"number": quote.number, "status": quote.get_status_display().lower()},
             )
+        if decision == TradeInDecision.DECLINED:
+            quote.trade_in = None
         _price(quote)
         attribute_to(quote, by).save()
     return trade_in

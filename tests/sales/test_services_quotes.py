@@ -478,6 +478,19 @@ def test_quote_made_with_an_accepted_trade_in_counts_it(branch, consultant):
     assert fresh(quote).total == Decimal("209900") - 2000 + 1800 + 6200 + 500 - 68000
 
 
+def test_a_declined_trade_in_comes_off_its_draft_quote(branch, consultant):
+    # given a draft quote carrying a pending trade-in
+    lead = verified_lead(branch, consultant)
+    trade_in = appraised(lead, consultant)
+    quote = new_quote(lead, consultant, trade_in=trade_in)
+    # when the customer declines the offer
+    services.trade_in_decide(trade_in=trade_in, by=consultant, decision=TradeInDecision.DECLINED)
+    # then the quote no longer carries it and can still be edited
+    quote = fresh(quote)
+    assert quote.trade_in is None and quote.trade_in_value == 0
+    services.quote_update(quote=quote, by=consultant, data={"note": "客户保留旧车"})
+
+
 def test_trade_in_decision_is_taken_once(branch, consultant):
     # given a trade-in the customer declined
     lead = verified_lead(branch, consultant)
