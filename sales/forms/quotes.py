@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.forms import BootstrapFormMixin
+from dealer_crm.templatetags.crm import money
 
 from ..choices import TradeInDecision
-from ..models import Lead, Quote, TradeIn
+from ..models import Lead, Quote, StockVehicle, TradeIn
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONEY_INPUT = forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"})
@@ -66,11 +67,20 @@ class QuoteForm(BootstrapFormMixin, forms.ModelForm):
         )
         self.fields["discount"].help_text = _(
             "Above %(limit)s CNY a sales manager must approve before the quote is sent."
-        ) % {"limit": lead.branch.quote_discount_limit}
+        ) % {"limit": money(lead.branch.quote_discount_limit)}
         self.fields["accessories"].widget.attrs["placeholder"] = _("e.g. floor mats, window film")
         self.fields["loan_term_months"].widget.attrs.update({"min": 1, "max": 120})
         if not self.instance.pk:
             self.initial.setdefault("series", lead.model_of_interest)
+            # The branch's latest stock of the model gives brand, configuration and price.
+            stocked = (
+                StockVehicle.objects.filter(branch=lead.branch, series=lead.model_of_interest)
+                .order_by("-id")
+                .first()
+            )
+            if stocked is not None:
+                for name in ("brand", "configuration", "list_price"):
+                    self.initial.setdefault(name, getattr(stocked, name))
             self.initial.setdefault(
                 "valid_until", timezone.localdate() + timedelta(days=VALID_FOR_DAYS)
             )

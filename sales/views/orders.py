@@ -1,14 +1,11 @@
 """Order pages: the purchase agreement from its quote to the handover, with its payments.
 As thin as the API: parse, call a service, render."""
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,6 +15,7 @@ from dealer_crm.forms import bootstrap_widgets
 from dealer_crm.models import display_name
 from dealer_crm.pages import call_service, paginate, sort
 from dealer_crm.pii import can_view_pii
+from dealer_crm.templatetags.crm import money
 
 from .. import services
 from ..choices import OrderStatus
@@ -33,7 +31,7 @@ from ..forms.orders import (
     PaymentForm,
     PaymentReceiveForm,
 )
-from ..models import Order, Payment, Quote
+from ..models import ZERO, Order, Payment, Quote
 
 ORDER_SORTS = {
     "created": "created_at",
@@ -51,12 +49,6 @@ ORDER_STEPS = [
     OrderStatus.DELIVERED,
 ]
 OPEN_STATUSES = ORDER_STEPS[:-1]
-ZERO = Decimal("0.00")
-
-
-def money(amount: Decimal) -> str:
-    """An amount as the pages show it: two decimals, grouped as the language groups."""
-    return number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)
 
 
 def _orders(user):

@@ -15,13 +15,13 @@ from dealer_crm.forms import bootstrap_widgets
 from dealer_crm.models import display_name
 from dealer_crm.pages import call_service, paginate, sort
 from dealer_crm.pii import can_view_pii
+from dealer_crm.templatetags.crm import money
 
 from .. import services
 from ..choices import ApprovalDecision, QuoteStatus
 from ..filters import QuoteFilter
 from ..forms.quotes import QuoteDecisionForm, QuoteForm, QuoteSubmitForm
 from ..models import Lead, Quote
-from .orders import money
 
 QUOTE_SORTS = {
     "created": "created_at",

@@ -408,3 +408,21 @@ def test_quote_list_filters_the_discounts_needing_approval(
     assert [q.pk for q in response.context["page"]] == [pending_quote.pk]
     response = client.get(reverse("sales:quote-list"), {"needs_approval": "nonsense"})
     assert response.status_code == 200
+
+
+def test_a_new_quote_starts_from_the_branchs_stock_of_the_model(client, consultant, branch):
+    # given a verified lead interested in the 途观L, which the branch stocks
+    from tests.factories import LeadFactory, StockVehicleFactory
+
+    lead = LeadFactory(branch=branch, reached="verified", model_of_interest="途观L")
+    StockVehicleFactory(
+        branch=branch, brand="大众", series="途观L", configuration="330TSI", list_price=229900
+    )
+    client.force_login(consultant)
+
+    # when the consultant opens a new quote
+    form = client.get(reverse("sales:quote-create", args=[lead.pk])).context["form"]
+
+    # then brand, configuration and list price come from the stock
+    assert (form.initial["brand"], form.initial["configuration"]) == ("大众", "330TSI")
+    assert form.initial["list_price"] == 229900
