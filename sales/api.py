@@ -7,8 +7,6 @@ looked up in the caller's branches, so another branch's record "does not exist".
 """
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -55,7 +53,6 @@ from .filters import (
     TradeInFilter,
 )
 from .models import (
-    ZERO,
     Activity,
     Delivery,
     Lead,
@@ -1027,27 +1024,11 @@ class QuoteViewSet(SalesViewSet):
         return self.respond(services.quote_send(quote=quote, by=request.user))
 
 
-def orders_with_paid_total():
-    """Orders with `paid_total`, the payments received, summed in the same query."""
-    paid = (
-        Payment.objects.filter(order=OuterRef("pk"), paid_on__isnull=False)
-        .order_by()
-        .values("order")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return Order.objects.select_related("customer", "stock_vehicle").annotate(
-        paid_total=Coalesce(
-            Subquery(paid), Value(ZERO), output_field=DecimalField(max_digits=12, decimal_places=2)
-        )
-    )
-
-
 class OrderViewSet(SalesViewSet):
     """订单: purchase agreements, from draft through signed, allocated and invoiced to
     delivered, or cancelled with a reason."""
 
-    queryset = orders_with_paid_total()
+    queryset = selectors.orders_with_paid_total()
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
     ordering_fields = ["id", "created_at", "signed_at", "total_price"]
@@ -1060,7 +1041,7 @@ class OrderViewSet(SalesViewSet):
     }
 
     def reload(self, instance):
-        return orders_with_paid_total().get(pk=instance.pk)
+        return selectors.orders_with_paid_total().get(pk=instance.pk)
 
     @idempotent
     @extend_schema(

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from dealer_crm.models import display_name
 
 from .choices import LeadSource, QuoteStatus, StockStatus
-from .models import Lead, Quote, ShowroomTraffic, StockVehicle
+from .models import ZERO, Lead, Order, Payment, Quote, ShowroomTraffic, StockVehicle
 
 
 class FunnelStage(NamedTuple):
@@ -299,3 +299,19 @@ def sales_overview(*, user: User, branch) -> dict:
         .filter(branch=branch, status=StockStatus.IN_STOCK)
         .count(),
     }
+
+
+def orders_with_paid_total():
+    """Orders with `paid_total`, the payments received, summed in the same query."""
+    paid = (
+        Payment.objects.filter(order=OuterRef("pk"), paid_on__isnull=False)
+        .order_by()
+        .values("order")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Order.objects.select_related("customer", "stock_vehicle").annotate(
+        paid_total=Coalesce(
+            Subquery(paid), Value(ZERO), output_field=DecimalField(max_digits=12, decimal_places=2)
+        )
+    )

@@ -3,8 +3,6 @@ As thin as the API: parse, call a service, render."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import DecimalField, Q, Sum, Value
-from django.db.models.functions import Coalesce
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,7 +15,7 @@ from dealer_crm.pages import call_service, paginate, sort
 from dealer_crm.pii import can_view_pii
 from dealer_crm.templatetags.crm import money
 
-from .. import services
+from .. import selectors, services
 from ..choices import OrderStatus
 from ..filters import OrderFilter
 from ..forms.orders import (
@@ -60,13 +58,7 @@ def _orders(user):
 @login_required
 @permission_required("sales.view_order", raise_exception=True)
 def order_list(request):
-    orders = _orders(request.user).annotate(
-        paid=Coalesce(
-            Sum("payments__amount", filter=Q(payments__paid_on__isnull=False)),
-            Value(ZERO),
-            output_field=DecimalField(max_digits=12, decimal_places=2),
-        )
-    )
+    orders = selectors.orders_with_paid_total().for_user(request.user).select_related("consultant")
     filterset = OrderFilter(request.GET or None, queryset=orders, request=request)
     consultant = filterset.form.fields["consultant"]
     consultant.queryset = staff_choices(request.user)
