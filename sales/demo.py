@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from customers.models import Customer
-from dealer_crm.models import Branch
+from dealer_crm.models import Branch, Notification
 
 from . import services
 from .choices import (
@@ -324,5 +324,11 @@ def sales_demo_create(
 
 
 def sales_demo_finish() -> None:
-    """What the scheduled jobs would have done by now: flag the leads past their deadlines."""
+    """What the scheduled jobs would have done by now: flag the leads past their deadlines.
+    The notices of the past three months are read; the missed deadlines and the discount still
+    awaiting approval are news."""
+    pending = [
+        quote.get_absolute_url() for quote in Quote.objects.filter(status="pending_approval")
+    ]
+    Notification.objects.exclude(url__in=pending).update(read_at=timezone.now())
     services.lead_deadlines_check()

@@ -17,8 +17,9 @@ from customers.vin import normalize_vin
 from dealer_crm.audit import attribute_to
 from dealer_crm.choices import Role
 from dealer_crm.errors import DomainError, StateConflict
-from dealer_crm.models import Branch
+from dealer_crm.models import Branch, display_name
 from dealer_crm.notifications import branch_managers, notify
+from dealer_crm.templatetags.crm import money
 
 from . import timeline
 from .choices import (
@@ -419,7 +420,7 @@ def _breach(lead: Lead, kind: str, due_at: datetime) -> bool:
             body=_("Due %(due)s; consultant %(consultant)s.")
             % {
                 "due": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M"),
-                "consultant": lead.consultant or "—",
+                "consultant": display_name(lead.consultant),
             },
             url=lead.get_absolute_url(),
             branch=lead.branch,
@@ -874,7 +875,7 @@ def quote_submit(*, quote: Quote, by: User, note: str = "") -> Quote:
         recipients=branch_managers(quote.branch).exclude(pk=by.pk),
         key=f"quote-approval-{step.pk}",
         title=_("Discount to approve: %(quote)s, %(discount)s CNY")
-        % {"quote": quote, "discount": quote.discount},
+        % {"quote": quote, "discount": money(quote.discount)},
         url=quote.get_absolute_url(),
         branch=quote.branch,
     )
