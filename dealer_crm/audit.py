@@ -44,7 +44,8 @@ def _related_names(changes: list, model: type[models.Model]) -> dict:
     """{(field name, pk): name} for the records the changes point at, one query per field."""
     wanted: dict[str, set] = {}
     for change in changes:
-        if model._meta.get_field(change.field).many_to_one:
+        field = model._meta.get_field(change.field)
+        if field.many_to_one or field.one_to_one:
             wanted.setdefault(change.field, set()).update(
                 pk for pk in (change.old, change.new) if pk is not None
             )
@@ -62,7 +63,7 @@ def _display(value, field: models.Field, masker, show_pii: bool, names: dict) ->
     record's name, a masked phone."""
     if value in (None, "", []):
         return "—"
-    if field.many_to_one:
+    if field.many_to_one or field.one_to_one:
         return names.get((field.name, value), f"#{value}")
     if field.choices:
         labels = dict(field.flatchoices)
