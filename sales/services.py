@@ -949,7 +949,7 @@ def quote_send(*, quote: Quote, by: User) -> Quote:
         timeline_add(
             customer=lead.customer,
             kind=timeline.QUOTE_SENT,
-            detail=f"{quote}, {quote.total} CNY",
+            detail=f"{quote}, {money(quote.total)} CNY",
             subject=quote,
             actor=by,
         )
@@ -1009,7 +1009,7 @@ def order_sign(*, order: Order, by: User) -> Order:
     timeline_add(
         customer=order.customer,
         kind=timeline.ORDER_SIGNED,
-        detail=f"{order.number} {order.brand} {order.series}, {order.total_price} CNY",
+        detail=f"{order.number} {order.brand} {order.series}, {money(order.total_price)} CNY",
         subject=order,
         actor=by,
     )
