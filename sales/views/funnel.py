@@ -25,6 +25,7 @@ PERIODS = [
     ("this_year", _("This year")),
     ("custom", _("Custom")),
 ]
+PRESET_PERIODS = [key for key, _label in PERIODS if key != "custom"]
 # The lead-list filter that narrows the drill-down to one row of each dimension.
 DRILL_DOWN_FILTER = {"source": "source", "model": "model_of_interest", "consultant": "consultant"}
 
@@ -98,7 +99,13 @@ def _drill_down(figures: dict, row: dict, branch: Branch | None) -> dict[str, st
 @login_required
 @permission_required("sales.view_funnel", raise_exception=True)
 def funnel_figures_page(request):
-    form = FunnelForm(request.GET or {"period": "last_90_days"}, user=request.user)
+    data = request.GET.copy()
+    data.setdefault("period", "last_90_days")
+    if data["period"] in PRESET_PERIODS:
+        # The dates a preset stands for are shown in the date inputs.
+        start, end = period_bounds(data["period"], timezone.localdate())
+        data["start"], data["end"] = start.isoformat(), end.isoformat()
+    form = FunnelForm(data, user=request.user)
     figures = None
     if form.is_valid():
         data = form.cleaned_data
