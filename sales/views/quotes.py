@@ -209,20 +209,27 @@ def _note(request, form_class) -> tuple[str | None, str]:
     return form.cleaned_data["note"], ""
 
 
-@login_required
-@permission_required("sales.change_quote", raise_exception=True)
-@require_POST
-def quote_submit(request, pk: int):
+def _act_with_note(request, pk: int, form_class, service, done: str):
+    """Submit, approve or reject: a step that carries a note for the approval history."""
     quote = Quote.objects.get_for_user_or_404(request.user, pk=pk)
-    note, problem = _note(request, QuoteSubmitForm)
+    note, problem = _note(request, form_class)
     if note is None:
         messages.error(request, problem)
         return redirect("sales:quote-detail", pk=quote.pk)
     return _act(
         request,
         quote,
-        lambda: services.quote_submit(quote=quote, by=request.user, note=note),
-        _("Quote %(number)s submitted.") % {"number": quote.number},
+        lambda: service(quote=quote, by=request.user, note=note),
+        done % {"number": quote.number},
+    )
+
+
+@login_required
+@permission_required("sales.change_quote", raise_exception=True)
+@require_POST
+def quote_submit(request, pk: int):
+    return _act_with_note(
+        request, pk, QuoteSubmitForm, services.quote_submit, _("Quote %(number)s submitted.")
     )
 
 
@@ -230,16 +237,12 @@ def quote_submit(request, pk: int):
 @permission_required("sales.approve_quote", raise_exception=True)
 @require_POST
 def quote_approve(request, pk: int):
-    quote = Quote.objects.get_for_user_or_404(request.user, pk=pk)
-    note, problem = _note(request, QuoteDecisionForm)
-    if note is None:
-        messages.error(request, problem)
-        return redirect("sales:quote-detail", pk=quote.pk)
-    return _act(
+    return _act_with_note(
         request,
-        quote,
-        lambda: services.quote_approve(quote=quote, by=request.user, note=note),
-        _("Discount on %(number)s approved.") % {"number": quote.number},
+        pk,
+        QuoteDecisionForm,
+        services.quote_approve,
+        _("Discount on %(number)s approved."),
     )
 
 
@@ -247,16 +250,12 @@ def quote_approve(request, pk: int):
 @permission_required("sales.approve_quote", raise_exception=True)
 @require_POST
 def quote_reject(request, pk: int):
-    quote = Quote.objects.get_for_user_or_404(request.user, pk=pk)
-    note, problem = _note(request, QuoteDecisionForm)
-    if note is None:
-        messages.error(request, problem)
-        return redirect("sales:quote-detail", pk=quote.pk)
-    return _act(
+    return _act_with_note(
         request,
-        quote,
-        lambda: services.quote_reject(quote=quote, by=request.user, note=note),
-        _("Discount on %(number)s rejected.") % {"number": quote.number},
+        pk,
+        QuoteDecisionForm,
+        services.quote_reject,
+        _("Discount on %(number)s rejected."),
     )
 
 
