@@ -8,7 +8,8 @@ from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -96,6 +97,7 @@ class BranchScopedViewSet(BranchScopedMixin, viewsets.ModelViewSet):
     """Every resource's base; per-resource viewsets are declarations."""
 
 
+@extend_schema_field(OpenApiTypes.INT)  # a branch id, also where no model tells the schema
 class BranchField(serializers.PrimaryKeyRelatedField):
     """A branch the requesting user works in; defaults to the working branch."""
 

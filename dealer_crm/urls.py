@@ -32,6 +32,7 @@ router.register("deliveries", sales_api.DeliveryViewSet, basename="delivery")
 api_v1 = [
     path("auth/token/", api.AuthTokenView.as_view(), name="auth-token"),
     path("me/", api.MeView.as_view(), name="me"),
+    path("funnel/", sales_api.FunnelView.as_view(), name="funnel"),
     *router.urls,
 ]
 

@@ -16,7 +16,9 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from customers.api import BranchStaffField, ScopedCustomerField
 from customers.vin import normalize_vin, validate_vin
@@ -65,6 +67,7 @@ from .models import (
     TestDrive,
     TradeIn,
 )
+from .selectors import FUNNEL_DIMENSIONS
 
 # --- Permissions ------------------------------------------------------------------------
 
@@ -1179,3 +1182,80 @@ class DeliveryViewSet(SalesViewSet):
             **data,
         )
         return self.respond(delivery, status.HTTP_201_CREATED)
+
+
+# --- Funnel figures -----------------------------------------------------------------------
+
+
+class FunnelQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(help_text=gettext_lazy("First day of the leads' creation."))
+    end = serializers.DateField(help_text=gettext_lazy("Last day, included."))
+    dimension = serializers.ChoiceField(choices=FUNNEL_DIMENSIONS, default="source")
+    branch = BranchField(
+        required=False, help_text=gettext_lazy("One branch; all of yours if left out.")
+    )
+
+
+class FunnelRowSerializer(serializers.Serializer):
+    key = serializers.CharField(
+        allow_null=True,
+        help_text=gettext_lazy("The source, model, consultant id or month; null for the total."),
+    )
+    label = serializers.CharField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    conversions = serializers.DictField(
+        child=serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True),
+        help_text=gettext_lazy("Per stage, the percentage of the stage before that reached it."),
+    )
+    referrals = serializers.IntegerField()
+
+
+class FunnelSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    dimension = serializers.CharField()
+    stages = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    rows = FunnelRowSerializer(many=True)
+    total = FunnelRowSerializer()
+    traffic = serializers.DictField(child=serializers.IntegerField())
+
+
+class FunnelView(APIView):
+    """销售漏斗: the leads created in a period, counted at every stage they have reached, with
+    the conversion between stages, by source, model, consultant or month."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[FunnelQuerySerializer], responses={200: FunnelSerializer, 400: REFUSED}
+    )
+    def get(self, request):
+        if not request.user.has_perm("sales.view_funnel"):
+            raise PermissionDenied()
+        query = FunnelQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        figures = selectors.funnel_figures(
+            user=request.user,
+            start=data["start"],
+            end=data["end"],
+            dimension=data["dimension"],
+            branch_id=data["branch"].pk if data.get("branch") else None,
+        )
+        rows = [
+            {
+                **row,
+                "key": None if row["key"] is None else str(row["key"]),
+                "label": str(row["label"]),
+            }
+            for row in [*figures["rows"], figures["total"]]
+        ]
+        payload = {
+            **figures,
+            "stages": [
+                {"key": stage.key, "label": str(stage.label)} for stage in figures["stages"]
+            ],
+            "rows": rows[:-1],
+            "total": rows[-1],
+        }
+        return Response(FunnelSerializer(payload).data)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from dealer_crm.errors import DomainError
 from dealer_crm.models import display_name
 
 from .choices import LeadSource, QuoteStatus, StockStatus
@@ -51,6 +52,8 @@ STOCK_AGE_BUCKETS = [
 ]
 
 LOCAL_TIME_ZONE = ZoneInfo(settings.TIME_ZONE)
+# The longest period the funnel counts in one go: three years, leap days included.
+MAX_FUNNEL_DAYS = 366 * 3
 ONE_DECIMAL = Decimal("0.1")
 
 
@@ -109,6 +112,12 @@ def funnel_figures(
     the month's first day). The counts are one cohort's: a lead created in the period counts
     at every stage it has reached by now, whenever it got there.
     """
+    if end < start:
+        raise DomainError("period_reversed", _("The period ends before it starts."), field="end")
+    if (end - start).days > MAX_FUNNEL_DAYS:
+        raise DomainError(
+            "period_too_long", _("Choose a period of at most three years."), field="end"
+        )
     group_by = {
         "source": F("source"),
         "model": F("model_of_interest"),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import Branch
+from dealer_crm.pages import call_service
 from dealer_crm.scoping import branch_ids_for
 
 from ..selectors import FUNNEL_DIMENSIONS, funnel_figures
@@ -59,17 +60,9 @@ class FunnelForm(BootstrapFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        period = data.get("period") or "last_90_days"
-        if period == "custom":
-            if not (data.get("start") and data.get("end")):
-                raise forms.ValidationError(_("Give both dates of a custom period."))
-            if data["end"] < data["start"]:
-                self.add_error("end", _("The period ends before it starts."))
-            elif (data["end"] - data["start"]).days > 366 * 3:
-                self.add_error("end", _("Choose a period of at most three years."))
-        else:
-            data["start"], data["end"] = period_bounds(period, timezone.localdate())
-        data["period"] = period
+        # A preset's dates were filled in by the page; a custom period brings its own.
+        if not (data.get("start") and data.get("end")):
+            raise forms.ValidationError(_("Give both dates of a custom period."))
         data["dimension"] = data.get("dimension") or "source"
         return data
 
@@ -110,13 +103,17 @@ def funnel_figures_page(request):
     if form.is_valid():
         data = form.cleaned_data
         branch = data.get("branch")
-        figures = funnel_figures(
-            user=request.user,
-            start=data["start"],
-            end=data["end"],
-            dimension=data["dimension"],
-            branch_id=branch.pk if branch else None,
+        figures = call_service(
+            form,
+            lambda: funnel_figures(
+                user=request.user,
+                start=data["start"],
+                end=data["end"],
+                dimension=data["dimension"],
+                branch_id=branch.pk if branch else None,
+            ),
         )
+    if figures is not None:
         for row in [*figures["rows"], figures["total"]]:
             links = _drill_down(figures, row, branch)
             row["cells"] = [
