@@ -488,6 +488,11 @@ class OrderCancelSerializer(serializers.Serializer):
         default="",
         help_text=gettext_lazy("Required when money was paid: refunded, forfeited or transferred."),
     )
+    lost_reason = serializers.ChoiceField(
+        choices=LostReason.choices,
+        default=LostReason.OTHER,
+        help_text=gettext_lazy("Why the lead this order had won is lost after all."),
+    )
 
 
 class PaymentSerializer(serializers.ModelSerializer):
@@ -1112,6 +1117,7 @@ class OrderViewSet(SalesViewSet):
                 by=request.user,
                 reason=data["reason"],
                 deposit_handling=data["deposit_handling"],
+                lost_reason=data["lost_reason"],
             )
         )
 

@@ -1175,10 +1175,31 @@ def order_invoice(*, order: Order, by: User, invoice_number: str) -> Order:
     return order
 
 
+def _lose_won_lead(order: Order, by: User, lost_reason: str) -> None:
+    lead = _lock(Lead, order.lead_id)
+    standing = lead.orders.exclude(status=OrderStatus.CANCELLED).exclude(pk=order.pk)
+    if lead.status != LeadStatus.WON or standing.exists():
+        return
+    if lost_reason not in LostReason.values:
+        raise DomainError(
+            "lost_reason_required", _("Choose why the lead was lost."), field="lost_reason"
+        )
+    lead.lost_reason = lost_reason
+    _close(lead, by, LeadStatus.LOST, order.cancel_reason)
+
+
 @transaction.atomic
-def order_cancel(*, order: Order, by: User, reason: str, deposit_handling: str = "") -> Order:
+def order_cancel(
+    *,
+    order: Order,
+    by: User,
+    reason: str,
+    deposit_handling: str = "",
+    lost_reason: str = LostReason.OTHER,
+) -> Order:
     """Cancel with a reason and, when a deposit was paid, what happens to it. An allocated
-    vehicle goes back into stock."""
+    vehicle goes back into stock. The lead the signed order had won is lost after all, for
+    `lost_reason`, unless another order of it still stands."""
     order = _lock(Order, order.pk)
     _refuse_order_status(
         order,
@@ -1210,6 +1231,8 @@ def order_cancel(*, order: Order, by: User, reason: str, deposit_handling: str =
     order.deposit_handling = deposit_handling if paid > 0 else DepositHandling.NONE
     order.cancelled_at, order.stock_vehicle = timezone.now(), None
     attribute_to(order, by, reason).save()
+    if order.lead_id:
+        _lose_won_lead(order, by, lost_reason)
     timeline_add(
         customer=order.customer,
         kind=timeline.ORDER_CANCELLED,

@@ -14,7 +14,14 @@ from customers.models import Customer
 from customers.vin import normalize_vin
 from dealer_crm.forms import BootstrapFormMixin
 
-from ..choices import DeliveryCheck, DeliveryDocument, DepositHandling, PaymentMethod, StockStatus
+from ..choices import (
+    DeliveryCheck,
+    DeliveryDocument,
+    DepositHandling,
+    LostReason,
+    PaymentMethod,
+    StockStatus,
+)
 from ..models import Order, Payment, StockVehicle
 from ..services import REQUIRED_DELIVERY_DOCUMENTS
 
@@ -189,10 +196,19 @@ class CancelForm(BootstrapFormMixin, forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, money_paid: bool, **kwargs):
+    lost_reason = forms.ChoiceField(
+        label=_("why the customer withdrew"),
+        choices=LostReason.choices,
+        initial=LostReason.OTHER,
+        help_text=_("The lead this order had won is lost after all."),
+    )
+
+    def __init__(self, *args, money_paid: bool, won_lead: bool, **kwargs):
         super().__init__(*args, **kwargs)
         if not money_paid:
             del self.fields["deposit_handling"]
+        if not won_lead:
+            del self.fields["lost_reason"]
 
 
 class DeliveryForm(BootstrapFormMixin, forms.Form):

@@ -16,7 +16,7 @@ from dealer_crm.pii import can_view_pii
 from dealer_crm.templatetags.crm import money
 
 from .. import selectors, services
-from ..choices import OrderStatus
+from ..choices import LeadStatus, LostReason, OrderStatus
 from ..filters import OrderFilter
 from ..forms.orders import (
     NEW_CUSTOMER,
@@ -128,7 +128,8 @@ def _order_page(request, order: Order, **forms):
         "sign_form": forms.get("sign_form") or OrderSignForm(),
         "payment_form": forms.get("payment_form") or PaymentForm(),
         "invoice_form": forms.get("invoice_form") or InvoiceForm(),
-        "cancel_form": forms.get("cancel_form") or CancelForm(money_paid=paid > 0),
+        "cancel_form": forms.get("cancel_form")
+        or CancelForm(money_paid=paid > 0, won_lead=_won_lead(order)),
         "receive_payment_id": forms.get("receive_payment_id"),
         "open_panel": forms.get("open_panel", ""),
         "history": history_entries(order, show_pii=can_view_pii(user)),
@@ -325,12 +326,19 @@ def order_invoice(request, pk: int):
     return _failed(request, order, form, invoice_form=form)
 
 
+def _won_lead(order: Order) -> bool:
+    """Whether cancelling loses the lead this order won (the form then asks why)."""
+    return bool(order.lead_id) and order.lead.status == LeadStatus.WON
+
+
 @login_required
 @permission_required("sales.cancel_order", raise_exception=True)
 @require_POST
 def order_cancel(request, pk: int):
     order = _load(request, pk)
-    form = CancelForm(request.POST, money_paid=services.paid_total(order) > 0)
+    form = CancelForm(
+        request.POST, money_paid=services.paid_total(order) > 0, won_lead=_won_lead(order)
+    )
     if form.is_valid() and call_service(
         form,
         lambda: services.order_cancel(
@@ -338,6 +346,7 @@ def order_cancel(request, pk: int):
             by=request.user,
             reason=form.cleaned_data["reason"],
             deposit_handling=form.cleaned_data.get("deposit_handling", ""),
+            lost_reason=form.cleaned_data.get("lost_reason", LostReason.OTHER),
         ),
     ):
         messages.success(request, _("Order %(number)s cancelled.") % {"number": order.number})

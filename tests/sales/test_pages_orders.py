@@ -17,6 +17,7 @@ from sales.choices import (
     DeliveryDocument,
     DepositHandling,
     LeadStatus,
+    LostReason,
     OrderStatus,
     PaymentKind,
     QuoteStatus,
@@ -442,6 +443,25 @@ def test_an_unpaid_order_is_cancelled_without_deposit_question(client, sales_man
     client.post(reverse("sales:order-cancel", args=[order.pk]), {"reason": "客户改变主意"})
     order.refresh_from_db()
     assert (order.status, order.deposit_handling) == (OrderStatus.CANCELLED, DepositHandling.NONE)
+
+
+def test_cancelling_the_order_of_a_won_lead_asks_why_and_loses_the_lead(
+    client, sales_manager, branch, consultant
+):
+    # given a signed order whose lead it won
+    lead = LeadFactory(branch=branch, reached="ordered", status=LeadStatus.WON)
+    order = OrderFactory(branch=branch, consultant=consultant, lead=lead, status=OrderStatus.SIGNED)
+    client.force_login(sales_manager)
+    page = client.get(reverse("sales:order-detail", args=[order.pk])).content.decode()
+    assert 'name="lost_reason"' in page
+    # when the manager cancels it: the customer bought another brand
+    client.post(
+        reverse("sales:order-cancel", args=[order.pk]),
+        {"reason": "客户改买竞品", "lost_reason": LostReason.COMPETITOR_BRAND},
+    )
+    # then the lead is lost for that reason
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason) == (LeadStatus.LOST, LostReason.COMPETITOR_BRAND)
 
 
 # --- Delivery -----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from sales.choices import (
     DepositHandling,
     LeadSource,
     LeadStatus,
+    LostReason,
     OrderStatus,
     PaymentKind,
     PaymentMethod,
@@ -28,7 +29,7 @@ from sales.choices import (
 )
 from sales.events import vehicle_delivered
 from sales.models import Delivery, Lead, Order, Payment, Quote, StockVehicle
-from tests.factories import CustomerFactory, StockVehicleFactory
+from tests.factories import CustomerFactory, OrderFactory, StockVehicleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -804,3 +805,29 @@ def test_vehicle_delivered_is_not_published_when_the_delivery_rolls_back(
     assert delivered_events == []
     assert not Delivery.objects.exists() and not Vehicle.objects.exists()
     assert fresh(order).status == OrderStatus.INVOICED
+
+
+def test_cancelling_the_order_that_won_a_lead_loses_the_lead_for_the_reason_given(
+    branch, consultant
+):
+    # given a signed order: its lead is won
+    order = signed_order(branch, consultant)
+    assert fresh(order.lead).status == LeadStatus.WON
+    # when the customer withdraws because the financing fell through
+    services.order_cancel(
+        order=order, by=consultant, reason="贷款未获批", lost_reason=LostReason.FINANCING
+    )
+    # then the lead is lost, for that reason, with the cancellation as its note
+    lead = fresh(order.lead)
+    assert (lead.status, lead.lost_reason) == (LeadStatus.LOST, LostReason.FINANCING)
+    assert lead.closing_note == "贷款未获批"
+
+
+def test_a_lead_with_another_standing_order_stays_won(branch, consultant):
+    # given a won lead with two orders (two cars for one family)
+    first = signed_order(branch, consultant)
+    OrderFactory(branch=branch, lead=first.lead, customer=first.customer, status=OrderStatus.SIGNED)
+    # when the first order is cancelled
+    services.order_cancel(order=first, by=consultant, reason="只要一台")
+    # then the lead is still won
+    assert fresh(first.lead).status == LeadStatus.WON
