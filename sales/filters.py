@@ -1,7 +1,5 @@
 """One FilterSet per model, shared by the list pages, the API and the selectors."""
 
-from datetime import timedelta
-
 import django_filters as filters
 from django.contrib.auth.models import User
 from django.db.models import Q
@@ -27,7 +25,7 @@ from .models import (
     TestDrive,
     TradeIn,
 )
-from .selectors import FUNNEL_STAGES, local_day_start
+from .selectors import FUNNEL_STAGES, local_day_end, local_day_start
 
 FOLLOW_UP_CHOICES = [("due", _("Due today or overdue")), ("overdue", _("Overdue"))]
 
@@ -42,7 +40,7 @@ class LocalDayFilter(filters.DateFilter):
     def filter(self, qs, value):
         if value in EMPTY_VALUES:
             return qs
-        start, end = local_day_start(value), local_day_start(value + timedelta(days=1))
+        start, end = local_day_start(value), local_day_end(value)
         bounds = {
             "exact": {"gte": start, "lt": end},
             "gte": {"gte": start},

@@ -66,6 +66,14 @@ def local_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LOCAL_TIME_ZONE)
 
 
+def local_day_end(day: date) -> datetime:
+    """The moment after a calendar day ends in Asia/Shanghai (the next day's start); for the
+    last day a calendar has, its last moment."""
+    if day == date.max:
+        return datetime.combine(day, time.max, tzinfo=LOCAL_TIME_ZONE)
+    return local_day_start(day + timedelta(days=1))
+
+
 def conversion_rate(earlier: int, later: int) -> Decimal | None:
     """later / earlier as a percentage with one decimal; None when nobody reached `earlier`."""
     if not earlier:
@@ -128,7 +136,7 @@ def funnel_figures(
         raise ValueError(f"Unknown funnel dimension {dimension!r}")
     leads = Lead.objects.for_user(user).filter(
         created_at__gte=local_day_start(start),
-        created_at__lt=local_day_start(end + timedelta(days=1)),
+        created_at__lt=local_day_end(end),
     )
     traffic = ShowroomTraffic.objects.for_user(user).filter(day__range=(start, end))
     if branch_id is not None:

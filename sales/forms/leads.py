@@ -3,6 +3,8 @@
 Field validation comes from the models; every rule of the funnel is the services' to refuse.
 """
 
+import re
+
 from django import forms
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
@@ -69,7 +71,9 @@ class LeadForm(BootstrapFormMixin, forms.ModelForm):
         referrer.label_from_instance = referrer_label
         referrer.help_text = _("For a referral: search the owner by name or phone digits.")
         chosen = self["referrer"].value() if self.is_bound else self.initial.get("referrer")
-        offered = referrer.queryset.filter(pk=chosen) if str(chosen or "").isdigit() else []
+        # Only plain 0-9 digits: str.isdigit() also accepts "²", which is no id.
+        chosen = str(chosen or "")
+        offered = referrer.queryset.filter(pk=chosen) if re.fullmatch(r"[0-9]+", chosen) else []
         referrer.widget.choices = [("", "---------")] + [
             (customer.pk, referrer_label(customer)) for customer in offered
         ]

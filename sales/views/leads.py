@@ -95,8 +95,13 @@ def show_lead_pii(request, leads) -> bool:
 def _next_url(request, default: str) -> str:
     """Where to go after an action: the page it came from (?next=), else `default`."""
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # A path of this site only: a bare word would be taken for a URL name by redirect().
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return default
