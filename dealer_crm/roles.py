@@ -49,24 +49,36 @@ SALES_MANAGE = SALES_WRITE + [
     "sales.cancel_order",
 ]
 
+PARTS_READ = [
+    "parts.view_part", "parts.view_supplier", "parts.view_bin", "parts.view_partstock",
+    "parts.view_stockmove",
+]  # fmt: skip
+PARTS_WRITE = PARTS_READ + [
+    f"parts.{action}_{model}"
+    for model in ("part", "supplier", "bin", "partstock")
+    for action in ("add", "change")
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SALES_CONSULTANT: CUSTOMER_WRITE + SALES_WRITE,
     Role.SALES_MANAGER: CUSTOMER_WRITE
     + SALES_MANAGE
     + ["customers.merge_customers", "customers.export_customers"],
-    Role.SERVICE_ADVISOR: CUSTOMER_WRITE + ["customers.transfer_vehicle"],
+    Role.SERVICE_ADVISOR: CUSTOMER_WRITE + PARTS_READ + ["customers.transfer_vehicle"],
     Role.TECHNICIAN: CUSTOMER_READ
     + ["customers.add_odometerreading", "sales.view_stockvehicle", "sales.record_pdi"],
-    Role.PARTS_CLERK: CUSTOMER_READ,
+    Role.PARTS_CLERK: CUSTOMER_READ + PARTS_WRITE,
     Role.FLEET_MANAGER: CUSTOMER_WRITE + SALES_WRITE,
     Role.CUSTOMER_CARE: CUSTOMER_WRITE
     + SALES_READ
     + ["customers.view_pii", "customers.export_customers"],
     Role.BRANCH_MANAGER: CUSTOMER_MANAGE
     + SALES_MANAGE
+    + PARTS_READ
     + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
     Role.GROUP_MANAGER: CUSTOMER_MANAGE
     + SALES_MANAGE
+    + PARTS_READ
     + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
     Role.INTEGRATION: CUSTOMER_WRITE + SALES_WRITE + ["customers.transfer_vehicle"],
 }

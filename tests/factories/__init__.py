@@ -8,6 +8,7 @@ from .customers import (
     plate,
     vin,
 )
+from .parts import BinFactory, PartFactory, SupplierFactory
 from .platform import DEFAULT_PASSWORD, BranchFactory, DealerGroupFactory, UserFactory
 from .sales import (
     ActivityFactory,
@@ -26,6 +27,9 @@ from .sales import (
 )
 
 __all__ = [
+    "BinFactory",
+    "PartFactory",
+    "SupplierFactory",
     "DEFAULT_PASSWORD",
     "ActivityFactory",
     "BranchFactory",

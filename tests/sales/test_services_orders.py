@@ -2,13 +2,12 @@
 payments, invoicing, cancellation and delivery."""
 
 import itertools
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 
 from customers.models import Customer, TimelineEntry, Vehicle, VehicleOwnership
@@ -30,6 +29,7 @@ from sales.choices import (
 from sales.events import vehicle_delivered
 from sales.models import Delivery, Lead, Order, Payment, Quote, StockVehicle
 from tests.factories import CustomerFactory, OrderFactory, StockVehicleFactory
+from tests.factories.concurrency import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -142,29 +142,6 @@ def deliver(order, by, **overrides) -> Delivery:
             **overrides,
         }
     )
-
-
-def run_in_threads(*calls) -> list:
-    """Run each call in its own thread (so on its own database connection), started together;
-    returns what each returned or raised. Every thread closes its connection when done."""
-    start = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            start.wait()
-            results[index] = call()
-        except Exception as error:  # noqa: BLE001 — the caller inspects what was raised
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 # --- order from a quote -----------------------------------------------------------------

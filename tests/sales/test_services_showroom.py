@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 
 from customers.models import TimelineEntry
@@ -23,6 +23,7 @@ from sales.choices import (
 )
 from sales.models import Lead, ShowroomTraffic, TestDrive
 from tests.factories import StockVehicleFactory, resident_id
+from tests.factories.concurrency import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -43,29 +44,6 @@ def refusal(call) -> DomainError:
 
 def fresh(instance):
     return type(instance).objects.get(pk=instance.pk)
-
-
-def run_in_threads(*calls) -> list:
-    """Run each call in its own thread (so on its own database connection), started together;
-    returns what each returned or raised. Every thread closes its connection when done."""
-    start = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            start.wait()
-            results[index] = call()
-        except Exception as error:  # noqa: BLE001 — the caller inspects what was raised
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 # --- showroom traffic -------------------------------------------------------------------
