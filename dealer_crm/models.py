@@ -91,6 +91,13 @@ class Branch(models.Model):
         return getattr(self, f"follow_up_days_{intent_level.lower()}")
 
 
+def branch_key(related_name: str = "+") -> models.ForeignKey:
+    """The branch a record belongs to (and is scoped by): every app's records have one."""
+    return models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name=related_name, verbose_name=_("branch")
+    )
+
+
 class Staff(models.Model):
     """A user working in one or more branches. Roles are the user's Django groups."""
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from customers.models import case_insensitive_trigram_index
+from dealer_crm.models import branch_key
 from dealer_crm.scoping import BranchScopedQuerySet
 
 from .choices import MoveKind, PartClass, Unit
@@ -97,9 +98,7 @@ class Bin(models.Model):
 
     branch_lookup = "branch"
 
-    branch = models.ForeignKey(
-        "dealer_crm.Branch", on_delete=models.PROTECT, related_name="+", verbose_name=_("branch")
-    )
+    branch = branch_key()
     zone = models.CharField(_("zone"), max_length=10)
     shelf = models.CharField(_("shelf"), max_length=10)
     level = models.CharField(_("level"), max_length=10)
@@ -132,9 +131,7 @@ class PartStock(models.Model):
 
     branch_lookup = "branch"
 
-    branch = models.ForeignKey(
-        "dealer_crm.Branch", on_delete=models.PROTECT, related_name="+", verbose_name=_("branch")
-    )
+    branch = branch_key()
     part = models.ForeignKey(
         Part, on_delete=models.PROTECT, related_name="stocks", verbose_name=_("part")
     )
@@ -187,9 +184,7 @@ class StockMove(models.Model):
 
     branch_lookup = "branch"
 
-    branch = models.ForeignKey(
-        "dealer_crm.Branch", on_delete=models.PROTECT, related_name="+", verbose_name=_("branch")
-    )
+    branch = branch_key()
     part = models.ForeignKey(
         Part, on_delete=models.PROTECT, related_name="moves", verbose_name=_("part")
     )

@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from customers import validators, vin
 from customers.models import case_insensitive_trigram_index, trigram_index
+from dealer_crm.models import branch_key
 from dealer_crm.scoping import BranchScopedQuerySet
 
 from .choices import (
@@ -83,12 +84,7 @@ class Lead(models.Model):
 
     branch_lookup = "branch"
 
-    branch = models.ForeignKey(
-        "dealer_crm.Branch",
-        on_delete=models.PROTECT,
-        related_name="leads",
-        verbose_name=_("branch"),
-    )
+    branch = branch_key("leads")
     source = models.CharField(_("source"), max_length=20, choices=LeadSource.choices)
     name = models.CharField(_("name"), max_length=100)
     mobile = models.CharField(
@@ -275,9 +271,7 @@ class ShowroomTraffic(models.Model):
         "phone_inquiries",
     ]
 
-    branch = models.ForeignKey(
-        "dealer_crm.Branch", on_delete=models.PROTECT, related_name="+", verbose_name=_("branch")
-    )
+    branch = branch_key()
     day = models.DateField(_("day"))
     first_with_appointment = models.PositiveIntegerField(
         _("first visits with appointment"), default=0
@@ -336,12 +330,7 @@ class StockVehicle(models.Model):
 
     branch_lookup = "branch"
 
-    branch = models.ForeignKey(
-        "dealer_crm.Branch",
-        on_delete=models.PROTECT,
-        related_name="stock_vehicles",
-        verbose_name=_("branch"),
-    )
+    branch = branch_key("stock_vehicles")
     vin = models.CharField(
         _("VIN"),
         max_length=17,
@@ -408,9 +397,7 @@ class TestDrive(models.Model):
 
     branch_lookup = "branch"
 
-    branch = models.ForeignKey(
-        "dealer_crm.Branch", on_delete=models.PROTECT, related_name="+", verbose_name=_("branch")
-    )
+    branch = branch_key()
     lead = models.ForeignKey(
         Lead, on_delete=models.CASCADE, related_name="test_drives", verbose_name=_("lead")
     )
@@ -493,9 +480,7 @@ class TradeIn(models.Model):
 
     branch_lookup = "branch"
 
-    branch = models.ForeignKey(
-        "dealer_crm.Branch", on_delete=models.PROTECT, related_name="+", verbose_name=_("branch")
-    )
+    branch = branch_key()
     lead = models.ForeignKey(
         Lead, on_delete=models.CASCADE, related_name="trade_ins", verbose_name=_("lead")
     )
@@ -547,9 +532,7 @@ class Quote(models.Model):
         "loan_term_months", "registration_fee", "trade_in", "valid_until", "note",
     ]  # fmt: skip
 
-    branch = models.ForeignKey(
-        "dealer_crm.Branch", on_delete=models.PROTECT, related_name="+", verbose_name=_("branch")
-    )
+    branch = branch_key()
     lead = models.ForeignKey(
         Lead, on_delete=models.CASCADE, related_name="quotes", verbose_name=_("lead")
     )
@@ -665,9 +648,7 @@ class Order(models.Model):
 
     branch_lookup = "branch"
 
-    branch = models.ForeignKey(
-        "dealer_crm.Branch", on_delete=models.PROTECT, related_name="+", verbose_name=_("branch")
-    )
+    branch = branch_key()
     customer = models.ForeignKey(
         "customers.Customer",
         on_delete=models.PROTECT,
