@@ -23,6 +23,23 @@ NAVIGATION = [
         ],
     ),
     (
+        _("Parts"),
+        [
+            (_("Stock"), "parts:stock-list", "parts.view_partstock"),
+            (_("Bin map"), "parts:bin-map", "parts.view_bin"),
+            (_("Catalogue"), "parts:part-list", "parts.view_part"),
+            (_("Purchase orders"), "parts:purchase-order-list", "parts.view_purchaseorder"),
+            (_("Receipts"), "parts:receipt-list", "parts.view_receipt"),
+            (_("Issue vouchers"), "parts:issue-list", "parts.view_partissue"),
+            (_("Stocktakes"), "parts:stocktake-list", "parts.view_stocktake"),
+            (_("Reorder suggestions"), "parts:suggestion-list", "parts.view_reordersuggestion"),
+            (_("Emergency orders"), "parts:emergency-order-list", "parts.view_emergencyorder"),
+            (_("Lost sales"), "parts:lost-sale-list", "parts.view_lostsale"),
+            (_("Stock ledger"), "parts:move-list", "parts.view_stockmove"),
+            (_("Parts figures"), "parts:figures", "parts.view_stockmove"),
+        ],
+    ),
+    (
         _("Customers"),
         [
             (_("Customers"), "customers:list", "customers.view_customer"),

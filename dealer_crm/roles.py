@@ -49,14 +49,29 @@ SALES_MANAGE = SALES_WRITE + [
     "sales.cancel_order",
 ]
 
-PARTS_READ = [
-    "parts.view_part", "parts.view_supplier", "parts.view_bin", "parts.view_partstock",
-    "parts.view_stockmove",
+PARTS_DOCUMENTS = [
+    "purchaseorder", "receipt", "partissue", "stocktake", "reordersuggestion", "emergencyorder",
+    "lostsale",
 ]  # fmt: skip
-PARTS_WRITE = PARTS_READ + [
-    f"parts.{action}_{model}"
-    for model in ("part", "supplier", "bin", "partstock")
-    for action in ("add", "change")
+PARTS_READ = [
+    f"parts.view_{model}"
+    for model in ["part", "supplier", "bin", "partstock", "stockmove", *PARTS_DOCUMENTS]
+]
+PARTS_WRITE = (
+    PARTS_READ
+    + [
+        f"parts.{action}_{model}"
+        for model in ["part", "supplier", "bin", "partstock", *PARTS_DOCUMENTS]
+        for action in ("add", "change")
+    ]
+    + ["parts.approve_stocktake"]
+)
+# A service advisor asks for parts: emergency orders for a customer, and requests the stockroom
+# could not serve.
+PARTS_REQUEST = PARTS_READ + [
+    "parts.add_emergencyorder",
+    "parts.change_emergencyorder",
+    "parts.add_lostsale",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -64,7 +79,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SALES_MANAGER: CUSTOMER_WRITE
     + SALES_MANAGE
     + ["customers.merge_customers", "customers.export_customers"],
-    Role.SERVICE_ADVISOR: CUSTOMER_WRITE + PARTS_READ + ["customers.transfer_vehicle"],
+    Role.SERVICE_ADVISOR: CUSTOMER_WRITE + PARTS_REQUEST + ["customers.transfer_vehicle"],
     Role.TECHNICIAN: CUSTOMER_READ
     + ["customers.add_odometerreading", "sales.view_stockvehicle", "sales.record_pdi"],
     Role.PARTS_CLERK: CUSTOMER_READ + PARTS_WRITE,
@@ -75,12 +90,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.BRANCH_MANAGER: CUSTOMER_MANAGE
     + SALES_MANAGE
     + PARTS_READ
+    + ["parts.approve_stocktake"]
     + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
     Role.GROUP_MANAGER: CUSTOMER_MANAGE
     + SALES_MANAGE
     + PARTS_READ
     + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
-    Role.INTEGRATION: CUSTOMER_WRITE + SALES_WRITE + ["customers.transfer_vehicle"],
+    Role.INTEGRATION: CUSTOMER_WRITE + SALES_WRITE + PARTS_WRITE + ["customers.transfer_vehicle"],
 }
 
 

@@ -222,6 +222,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sales.tasks.lead_deadlines_check_task",
         "schedule": crontab(minute="*/15"),
     },
+    "reorder-suggestions": {
+        "task": "parts.tasks.reorder_suggestions_task",
+        "schedule": crontab(hour=2, minute=0),
+    },
 }
 
 # --- E-mail -----------------------------------------------------------------------------
