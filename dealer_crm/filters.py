@@ -3,8 +3,10 @@
 import django_filters as filters
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from django_filters.constants import EMPTY_VALUES
 
 from .models import Branch
+from .periods import local_day_end, local_day_start
 from .scoping import branch_ids_for
 
 
@@ -38,3 +40,22 @@ class BranchScopedFilterSet(filters.FilterSet):
             if isinstance(declared, filters.ModelChoiceFilter | filters.ModelMultipleChoiceFilter):
                 queryset = declared.get_queryset(request)
                 declared.queryset = scoped_choices(queryset, user)
+
+
+class LocalDayFilter(filters.DateFilter):
+    """A date matched against a datetime field by the Asia/Shanghai calendar day.
+
+    `exact` is that day, `gte` from its start, `lte` to its end. Plain range bounds, unlike
+    `__date`, leave the column's index usable.
+    """
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        start, end = local_day_start(value), local_day_end(value)
+        bounds = {
+            "exact": {"gte": start, "lt": end},
+            "gte": {"gte": start},
+            "lte": {"lt": end},
+        }[self.lookup_expr]
+        return qs.filter(**{f"{self.field_name}__{op}": moment for op, moment in bounds.items()})

@@ -4,8 +4,7 @@ import django_filters as filters
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from dealer_crm.filters import BranchScopedFilterSet
-from sales.filters import LocalDayFilter
+from dealer_crm.filters import BranchScopedFilterSet, LocalDayFilter
 
 from .choices import IssueStatus, MoveKind, PartClass, PurchaseOrderStatus
 from .models import (
@@ -16,6 +15,7 @@ from .models import (
     PartIssue,
     PartStock,
     PurchaseOrder,
+    PurchaseOrderLine,
     Receipt,
     ReorderSuggestion,
     StockMove,
@@ -109,18 +109,55 @@ class StockMoveFilter(BranchScopedFilterSet):
         fields = ["branch", "part", "kind", "by"]
 
 
+def document_number(term: str, prefix: str) -> int | None:
+    """The id in "PO00012", "po12" or "12"."""
+    digits = term.strip().upper().removeprefix(prefix)
+    return int(digits) if digits.isdigit() and len(digits) <= 9 else None
+
+
 class PurchaseOrderFilter(BranchScopedFilterSet):
     status = filters.MultipleChoiceFilter(choices=PurchaseOrderStatus.choices, label=_("Status"))
+    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
 
     class Meta:
         model = PurchaseOrder
         fields = ["branch", "kind", "supplier"]
 
+    def filter_search(self, queryset, name, value):
+        """The order number, the supplier, the note or a part number on the order."""
+        term = value.strip()
+        if not term:
+            return queryset
+        on_lines = PurchaseOrderLine.objects.filter(
+            purchase_order=OuterRef("pk"), part__number__icontains=term
+        )
+        condition = Q(supplier__name__icontains=term) | Q(note__icontains=term) | Exists(on_lines)
+        number = document_number(term, "PO")
+        return queryset.filter(condition | Q(pk=number) if number else condition)
+
 
 class ReceiptFilter(BranchScopedFilterSet):
+    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
+
     class Meta:
         model = Receipt
         fields = ["branch", "status", "purchase_order"]
+
+    def filter_search(self, queryset, name, value):
+        """The receipt's or its order's number, the delivery note or the supplier."""
+        term = value.strip()
+        if not term:
+            return queryset
+        condition = Q(delivery_note__icontains=term) | Q(
+            purchase_order__supplier__name__icontains=term
+        )
+        receipt_number = document_number(term, "GR")
+        order_number = document_number(term, "PO")
+        if receipt_number:
+            condition |= Q(pk=receipt_number)
+        if order_number:
+            condition |= Q(purchase_order_id=order_number)
+        return queryset.filter(condition)
 
 
 class PartIssueFilter(BranchScopedFilterSet):

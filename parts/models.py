@@ -35,6 +35,11 @@ from .choices import (
 ZERO = Decimal("0")
 
 
+def quantity_text(amount: Decimal) -> str:
+    """A quantity as people write it: 12.000 → "12", 10 → "10" (never "1E+1"), 1.500 → "1.5"."""
+    return f"{amount.normalize():f}"
+
+
 def quantity_field(verbose_name, **kwargs) -> models.DecimalField:
     """Quantities allow three decimals (litres of oil); whole units are checked by services."""
     return models.DecimalField(verbose_name, max_digits=12, decimal_places=3, **kwargs)
@@ -341,7 +346,7 @@ class PurchaseOrderLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.part} × {self.quantity.normalize()}"
+        return f"{self.part} × {quantity_text(self.quantity)}"
 
     @property
     def outstanding(self) -> Decimal:
@@ -438,7 +443,7 @@ class ReceiptLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.part} × {self.received_quantity.normalize()}"
+        return f"{self.part} × {quantity_text(self.received_quantity)}"
 
     @property
     def accepted_quantity(self) -> Decimal:
@@ -582,7 +587,7 @@ class PartIssueLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.part} × {self.quantity.normalize()}"
+        return f"{self.part} × {quantity_text(self.quantity)}"
 
     @property
     def returnable_quantity(self) -> Decimal:
@@ -620,7 +625,7 @@ class LostSale(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.part} × {self.quantity.normalize()}"
+        return f"{self.part} × {quantity_text(self.quantity)}"
 
 
 # --- Stocktake -----------------------------------------------------------------------------
@@ -800,7 +805,7 @@ class ReorderSuggestion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.part} × {self.suggested_quantity.normalize()}"
+        return f"{self.part} × {quantity_text(self.suggested_quantity)}"
 
 
 class EmergencyOrder(models.Model):

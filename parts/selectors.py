@@ -21,7 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from sales.selectors import local_day_end, local_day_start
+from dealer_crm.periods import local_day_end, local_day_start
 
 from .choices import IssueKind, StocktakeStatus
 from .models import ZERO, Bin, LostSale, PartIssueLine, PartStock, StockMove, StocktakeLine
@@ -106,6 +106,8 @@ def parts_figures(*, branch_ids: list[int], start: date, end: date) -> dict:
         issue__kind__in=[IssueKind.WORK_ORDER, IssueKind.COUNTER_SALE],
         issue__created_at__gte=since,
         issue__created_at__lt=until,
+        # An emergency order's hand-over is not served from stock: its request is a lost sale.
+        issue__emergency_order__isnull=True,
     ).count()
     lost = LostSale.objects.filter(branch_id__in=branch_ids, at__gte=since, at__lt=until).count()
     used = -(

@@ -19,7 +19,7 @@ from dealer_crm.audit import attribute_to
 from dealer_crm.errors import DomainError, StateConflict
 from dealer_crm.models import Branch
 from dealer_crm.notifications import notify
-from sales.selectors import local_day_end
+from dealer_crm.periods import local_day_end
 
 from .choices import (
     CLOSED_ORDER_STATUSES,
@@ -57,12 +57,12 @@ from .models import (
     Stocktake,
     StocktakeLine,
     Supplier,
+    quantity_text,
 )
 
-# Moves that update the moving-average cost: stock bought in, or brought in at its cost.
-COSTED_MOVES = {MoveKind.RECEIPT, MoveKind.TRANSFER_IN}
-# Moves that consume stock: what the reorder suggestions and the turnover figures count.
-CONSUMING_MOVES = [MoveKind.WORK_ORDER_ISSUE, MoveKind.COUNTER_SALE]
+# Moves that consume stock, net of what comes back unused: what the reorder suggestions and
+# the turnover figures count.
+CONSUMING_MOVES = [MoveKind.WORK_ORDER_ISSUE, MoveKind.COUNTER_SALE, MoveKind.RETURN_TO_STOCK]
 # How far back the reorder suggestions look at consumption.
 CONSUMPTION_PERIOD_DAYS = 90
 
@@ -241,12 +241,17 @@ def _refuse_more_than_available(stock: PartStock, amount: Decimal) -> None:
             "insufficient_stock",
             _("Only %(available)s %(unit)s of %(part)s are available.")
             % {
-                "available": stock.available.normalize(),
+                "available": quantity_text(stock.available),
                 "unit": stock.part.get_unit_display(),
                 "part": stock.part.number,
             },
             field="quantity",
-            extra={"available": str(stock.available)},
+            # The part and quantity let a page offer to record the request as a lost sale.
+            extra={
+                "available": str(stock.available),
+                "part_number": stock.part.number,
+                "requested": str(amount),
+            },
         )
 
 
@@ -300,9 +305,10 @@ def _post_locked(
         cost = stock.average_cost if unit_cost is None else Decimal(unit_cost)
         if cost < 0:
             raise DomainError("cost_negative", _("A cost cannot be negative."), field="unit_cost")
-        if kind in COSTED_MOVES:
-            value = stock.on_hand * stock.average_cost + amount * cost
-            stock.average_cost = (value / (stock.on_hand + amount)).quantize(Decimal("0.0001"))
+        # Everything that comes in averages at its cost, so the ledger's value (quantity ×
+        # unit cost, summed) always equals on hand × average cost.
+        value = stock.on_hand * stock.average_cost + amount * cost
+        stock.average_cost = (value / (stock.on_hand + amount)).quantize(Decimal("0.0001"))
         stock.on_hand += amount
     else:
         stock.reserved -= from_reserved
@@ -356,7 +362,8 @@ def stock_levels_set(
     """The branch's minimum, maximum and reorder point of a part: min ≤ reorder point ≤ max."""
     if min(min_quantity, max_quantity, reorder_point) < 0:
         raise DomainError("quantity_negative", _("Stock levels cannot be negative."))
-    if max_quantity and not min_quantity <= reorder_point <= max_quantity:
+    # A maximum of 0 means no maximum; the minimum still lies at or below the reorder point.
+    if reorder_point < min_quantity or (max_quantity and reorder_point > max_quantity):
         raise DomainError(
             "stock_levels_inconsistent",
             _("The reorder point lies between the minimum and the maximum."),
@@ -393,7 +400,8 @@ def purchase_order_create(
     branch's average cost of the part."""
     if not lines:
         raise DomainError("order_has_no_lines", _("Add at least one part."), field="lines")
-    _line_parts_distinct(lines)
+    # An old number is ordered as its successor: two lines naming both are one part twice.
+    _line_parts_distinct([{**line, "part": part_current(line["part"])} for line in lines])
     order = PurchaseOrder(
         branch=branch,
         supplier=supplier,
@@ -672,6 +680,16 @@ def part_issue_create(
         raise DomainError(
             "customer_other_branch", _("The customer belongs to another branch."), field="customer"
         )
+    if (
+        kind == IssueKind.TRANSFER
+        and to_branch is not None
+        and to_branch.group_id != branch.group_id
+    ):
+        raise DomainError(
+            "branch_other_group",
+            _("Parts are transferred only between branches of the group."),
+            field="to_branch",
+        )
     issue = PartIssue(
         branch=branch,
         kind=kind,
@@ -821,7 +839,7 @@ def part_return_to_stock(
         raise StateConflict(
             "return_exceeds_issued",
             _("At most %(quantity)s can come back on this line.")
-            % {"quantity": line.returnable_quantity.normalize()},
+            % {"quantity": quantity_text(line.returnable_quantity)},
             field="quantity",
         )
     line.returned_quantity += amount
@@ -1046,14 +1064,16 @@ def reorder_suggestions_compute(
     (issues, counter sales and lost sales), the lead time and the min / max levels give a
     reorder point; at or below it, order up to the maximum. Rerunning the day replaces its
     open suggestions and keeps those already ordered or dismissed. Returns how many are open."""
-    since = local_day_end(day - timedelta(days=period_days))
+    since, until = local_day_end(day - timedelta(days=period_days)), local_day_end(day)
     used = dict(
-        StockMove.objects.filter(branch=branch, kind__in=CONSUMING_MOVES, at__gte=since)
+        StockMove.objects.filter(
+            branch=branch, kind__in=CONSUMING_MOVES, at__gte=since, at__lt=until
+        )
         .values_list("part")
         .annotate(total=Sum("quantity"))
     )
     lost = dict(
-        LostSale.objects.filter(branch=branch, at__gte=since)
+        LostSale.objects.filter(branch=branch, at__gte=since, at__lt=until)
         .values_list("part")
         .annotate(total=Sum("quantity"))
     )
@@ -1185,7 +1205,7 @@ def emergency_order_request(
         raise DomainError(
             "customer_other_branch", _("The customer belongs to another branch."), field="customer"
         )
-    if vehicle is not None and vehicle.customer_id != customer.pk:
+    if vehicle is not None and vehicle.owner_id != customer.pk:
         raise DomainError(
             "vehicle_not_customers", _("The vehicle is not the customer's."), field="vehicle"
         )
@@ -1286,6 +1306,8 @@ def emergency_order_place(*, emergency_order: EmergencyOrder, by: User) -> Emerg
         by=by,
     )
     order.purchase_order = purchase_order_place(purchase_order=purchase, by=by)
+    # A number replaced since the request is ordered as its successor: hold what will arrive.
+    order.part = purchase.lines.get().part
     order.status = EmergencyStatus.ORDERED
     attribute_to(order, by).save()
     return order
@@ -1302,7 +1324,7 @@ def _emergency_order_arrived(order: EmergencyOrder, *, by: User) -> None:
         key=f"emergency-order-arrived-{order.pk}",
         title=_("Part arrived for %(customer)s") % {"customer": order.customer.name},
         body=_("%(order)s: %(part)s × %(quantity)s is held in stock for the customer.")
-        % {"order": order.number, "part": order.part, "quantity": order.quantity.normalize()},
+        % {"order": order.number, "part": order.part, "quantity": quantity_text(order.quantity)},
         url=order.get_absolute_url(),
         branch=order.branch,
     )
@@ -1340,8 +1362,10 @@ def emergency_order_cancel(
     )
     if not reason.strip():
         raise DomainError("reason_required", _("Say why the order is cancelled."), field="reason")
-    if order.purchase_order is not None:
-        purchase_order_cancel(purchase_order=order.purchase_order, by=by, reason=reason)
+    purchase = order.purchase_order
+    # The purchase order may have been cancelled on its own already.
+    if purchase is not None and purchase.status != PurchaseOrderStatus.CANCELLED:
+        purchase_order_cancel(purchase_order=purchase, by=by, reason=reason)
     order.status, order.cancel_reason = EmergencyStatus.CANCELLED, reason.strip()
     attribute_to(order, by).save()
     return order

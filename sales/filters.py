@@ -5,10 +5,9 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_filters.constants import EMPTY_VALUES
 
 from customers.filters import PHONE_DIGITS, VIN_TAIL
-from dealer_crm.filters import BranchScopedFilterSet
+from dealer_crm.filters import BranchScopedFilterSet, LocalDayFilter
 
 from .choices import LeadStatus, OrderStatus, StockStatus
 from .models import (
@@ -25,28 +24,9 @@ from .models import (
     TestDrive,
     TradeIn,
 )
-from .selectors import FUNNEL_STAGES, local_day_end, local_day_start
+from .selectors import FUNNEL_STAGES
 
 FOLLOW_UP_CHOICES = [("due", _("Due today or overdue")), ("overdue", _("Overdue"))]
-
-
-class LocalDayFilter(filters.DateFilter):
-    """A date matched against a datetime field by the Asia/Shanghai calendar day.
-
-    `exact` is that day, `gte` from its start, `lte` to its end. Plain range bounds, unlike
-    `__date`, leave the column's index usable.
-    """
-
-    def filter(self, qs, value):
-        if value in EMPTY_VALUES:
-            return qs
-        start, end = local_day_start(value), local_day_end(value)
-        bounds = {
-            "exact": {"gte": start, "lt": end},
-            "gte": {"gte": start},
-            "lte": {"lt": end},
-        }[self.lookup_expr]
-        return qs.filter(**{f"{self.field_name}__{op}": moment for op, moment in bounds.items()})
 
 
 class LeadFilter(BranchScopedFilterSet):

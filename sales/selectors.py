@@ -1,11 +1,9 @@
 """Reads about the sales funnel that join or aggregate."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
@@ -15,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.errors import DomainError
 from dealer_crm.models import display_name
+from dealer_crm.periods import LOCAL_TIME_ZONE, local_day_end, local_day_start
 
 from .choices import LeadSource, QuoteStatus, StockStatus
 from .models import ZERO, Lead, Order, Payment, Quote, ShowroomTraffic, StockVehicle
@@ -51,27 +50,9 @@ STOCK_AGE_BUCKETS = [
     ("over_90", _("over 90 days"), 91, None),
 ]
 
-LOCAL_TIME_ZONE = ZoneInfo(settings.TIME_ZONE)
 # The longest period the funnel counts in one go: three years, leap days included.
 MAX_FUNNEL_DAYS = 366 * 3
 ONE_DECIMAL = Decimal("0.1")
-
-
-def local_day_start(day: date) -> datetime:
-    """The moment a calendar day starts in Asia/Shanghai, whatever time zone is active.
-
-    Periods compare created_at against these bounds rather than `created_at__date`, so the
-    (branch, -created_at) index serves them.
-    """
-    return datetime.combine(day, time.min, tzinfo=LOCAL_TIME_ZONE)
-
-
-def local_day_end(day: date) -> datetime:
-    """The moment after a calendar day ends in Asia/Shanghai (the next day's start); for the
-    last day a calendar has, its last moment."""
-    if day == date.max:
-        return datetime.combine(day, time.max, tzinfo=LOCAL_TIME_ZONE)
-    return local_day_start(day + timedelta(days=1))
 
 
 def conversion_rate(earlier: int, later: int) -> Decimal | None:

@@ -192,6 +192,15 @@ SPECTACULAR_SETTINGS = {
         "QuoteStatusEnum": "sales.choices.QuoteStatus",
         "OrderStatusEnum": "sales.choices.OrderStatus",
         "PaymentKindEnum": "sales.choices.PaymentKind",
+        "MoveKindEnum": "parts.choices.MoveKind",
+        "OrderKindEnum": "parts.choices.OrderKind",
+        "IssueKindEnum": "parts.choices.IssueKind",
+        "PurchaseOrderStatusEnum": "parts.choices.PurchaseOrderStatus",
+        "ReceiptStatusEnum": "parts.choices.ReceiptStatus",
+        "IssueStatusEnum": "parts.choices.IssueStatus",
+        "StocktakeStatusEnum": "parts.choices.StocktakeStatus",
+        "SuggestionStatusEnum": "parts.choices.SuggestionStatus",
+        "EmergencyStatusEnum": "parts.choices.EmergencyStatus",
     },
 }
 

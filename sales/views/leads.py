@@ -28,6 +28,7 @@ from dealer_crm.errors import DomainError
 from dealer_crm.forms import bootstrap_widgets
 from dealer_crm.models import Branch, display_name
 from dealer_crm.pages import call_service, paginate, sort
+from dealer_crm.periods import local_day_start
 from dealer_crm.pii import can_view_pii, pii_access_log
 from dealer_crm.scoping import branch_ids_for, working_branch
 
@@ -48,7 +49,6 @@ from ..forms.leads import (
     VerifyForm,
 )
 from ..models import Lead, TestDrive, TradeIn
-from ..selectors import local_day_start
 from ..services import ASSIGNABLE_ROLES, STAGE_FIELDS
 
 LEAD_SORTS = {
