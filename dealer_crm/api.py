@@ -9,7 +9,12 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -17,6 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import (
     APIException,
     AuthenticationFailed,
+    MethodNotAllowed,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
@@ -33,6 +39,7 @@ from .errors import DomainError
 from .models import Branch, Notification, Staff, display_name
 from .notifications import notification_mark_read, notifications_mark_all_read
 from .pagination import CursorPagination
+from .permissions import RoleModelPermissions
 from .pii import can_view_pii, pii_access_log
 from .scoping import branch_ids_for, working_branch
 
@@ -103,6 +110,95 @@ class BranchField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         return Branch.objects.filter(pk__in=branch_ids_for(self.context["request"].user))
+
+
+# --- Business commands: permissions, answers, the base viewset ------------------------------
+
+
+class CommandPermissions(RoleModelPermissions):
+    """RoleModelPermissions, except that a business command names exactly what it needs in
+    `command_permissions`: a command on an existing record is a change (POST alone would ask
+    for `add`), and some commands belong to roles that may not otherwise change the model."""
+
+    def has_permission(self, request, view) -> bool:
+        required = getattr(view, "command_permissions", {}).get(getattr(view, "action", None))
+        if required is None:
+            return super().has_permission(request, view)
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perms(required))
+
+
+REFUSED = OpenApiResponse(
+    ErrorSerializer,
+    description=gettext_lazy(
+        "Bad input as {field: [message]}, or a business rule refusing as {detail, code}."
+    ),
+)
+CONFLICT = OpenApiResponse(
+    ErrorSerializer, description=gettext_lazy("An illegal state change: {detail, code}.")
+)
+
+
+def answers(serializer, code: int = status.HTTP_200_OK, *, conflict: bool = True) -> dict:
+    """The documented answers of a write: its success, 400 and (usually) 409."""
+    responses = {code: serializer, 400: REFUSED}
+    if conflict:
+        responses[409] = CONFLICT
+    return responses
+
+
+@extend_schema_field(OpenApiTypes.INT)  # an id; the schema cannot see a model behind get_queryset
+class ScopedRecordField(serializers.PrimaryKeyRelatedField):
+    """A record of the requesting user's branches; another branch's id 'does not exist'."""
+
+    model = None
+
+    def get_queryset(self):
+        return self.model.objects.for_user(self.context["request"].user)
+
+
+class CommandMixin:
+    """What resources whose writes are business commands share: each command names its
+    permissions in `command_permissions`, input is parsed by a serializer and handed to a
+    service, the result is rendered as the list shows it, and nothing is deleted."""
+
+    permission_classes = [CommandPermissions]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    update_serializer_class = None
+    command_permissions: dict[str, list[str]] = {}
+
+    def initial(self, request, *args, **kwargs):
+        # An unsupported method is a 405 whoever asks, not a 403 for lacking its permission:
+        # one the resource refuses, or one its route has no handler for.
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update") and self.update_serializer_class:
+            return self.update_serializer_class
+        return self.serializer_class
+
+    def parse(self, serializer_class) -> dict:
+        """The request body, validated by `serializer_class` (400 with field messages)."""
+        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        return dict(payload.validated_data)
+
+    def reload(self, instance):
+        """The instance as the list shows it, after a service changed it."""
+        return instance
+
+    def respond(self, instance, code: int = status.HTTP_200_OK) -> Response:
+        serializer = self.serializer_class(
+            self.reload(instance), context=self.get_serializer_context()
+        )
+        return Response(serializer.data, status=code)
+
+
+class CommandViewSet(CommandMixin, BranchScopedViewSet):
+    """The base of a branch-scoped resource whose writes are business commands."""
 
 
 class AuthTokenView(APIView):

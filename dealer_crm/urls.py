@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from customers import api as customers_api
+from parts import api as parts_api
 from sales import api as sales_api
 
 from . import api, health, views
@@ -28,11 +29,26 @@ router.register("orders", sales_api.OrderViewSet, basename="order")
 router.register("payments", sales_api.PaymentViewSet, basename="payment")
 router.register("stock-vehicles", sales_api.StockVehicleViewSet, basename="stock-vehicle")
 router.register("deliveries", sales_api.DeliveryViewSet, basename="delivery")
+router.register("parts", parts_api.PartViewSet, basename="part")
+router.register("suppliers", parts_api.SupplierViewSet, basename="supplier")
+router.register("bins", parts_api.BinViewSet, basename="bin")
+router.register("stock", parts_api.PartStockViewSet, basename="part-stock")
+router.register("stock-moves", parts_api.StockMoveViewSet, basename="stock-move")
+router.register("purchase-orders", parts_api.PurchaseOrderViewSet, basename="purchase-order")
+router.register("receipts", parts_api.ReceiptViewSet, basename="receipt")
+router.register("part-issues", parts_api.PartIssueViewSet, basename="part-issue")
+router.register("lost-sales", parts_api.LostSaleViewSet, basename="lost-sale")
+router.register("stocktakes", parts_api.StocktakeViewSet, basename="stocktake")
+router.register(
+    "reorder-suggestions", parts_api.ReorderSuggestionViewSet, basename="reorder-suggestion"
+)
+router.register("emergency-orders", parts_api.EmergencyOrderViewSet, basename="emergency-order")
 
 api_v1 = [
     path("auth/token/", api.AuthTokenView.as_view(), name="auth-token"),
     path("me/", api.MeView.as_view(), name="me"),
     path("funnel/", sales_api.FunnelView.as_view(), name="funnel"),
+    path("parts-figures/", parts_api.PartsFiguresView.as_view(), name="parts-figures"),
     *router.urls,
 ]
 

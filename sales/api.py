@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,15 +23,16 @@ from rest_framework.views import APIView
 from customers.api import BranchStaffField, ScopedCustomerField
 from customers.vin import normalize_vin, validate_vin
 from dealer_crm.api import (
+    REFUSED,
     BranchField,
-    BranchScopedViewSet,
-    ErrorSerializer,
+    CommandViewSet,
     PiiLoggedViewSetMixin,
     PiiMaskedSerializerMixin,
+    ScopedRecordField,
+    answers,
 )
 from dealer_crm.idempotency import idempotent
 from dealer_crm.pagination import CursorPagination
-from dealer_crm.permissions import RoleModelPermissions
 from dealer_crm.pii import mask_id_number, mask_phone
 
 from . import selectors, services
@@ -69,54 +70,7 @@ from .models import (
 )
 from .selectors import FUNNEL_DIMENSIONS
 
-# --- Permissions ------------------------------------------------------------------------
-
-
-class SalesPermissions(RoleModelPermissions):
-    """RoleModelPermissions, except that a business command names exactly what it needs in
-    `command_permissions`: a command on an existing record is a change (POST alone would ask
-    for `add`), and a PDI is recorded by technicians, who may not otherwise change stock."""
-
-    def has_permission(self, request, view) -> bool:
-        required = getattr(view, "command_permissions", {}).get(getattr(view, "action", None))
-        if required is None:
-            return super().has_permission(request, view)
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perms(required))
-
-
-# --- Schema helpers ---------------------------------------------------------------------
-
-REFUSED = OpenApiResponse(
-    ErrorSerializer,
-    description=gettext_lazy(
-        "Bad input as {field: [message]}, or a business rule refusing as {detail, code}."
-    ),
-)
-CONFLICT = OpenApiResponse(
-    ErrorSerializer, description=gettext_lazy("An illegal state change: {detail, code}.")
-)
-
-
-def answers(serializer, code: int = status.HTTP_200_OK, *, conflict: bool = True) -> dict:
-    """The documented answers of a write: its success, 400 and (usually) 409."""
-    responses = {code: serializer, 400: REFUSED}
-    if conflict:
-        responses[409] = CONFLICT
-    return responses
-
-
 # --- Fields naming other records ----------------------------------------------------------
-
-
-@extend_schema_field(OpenApiTypes.INT)  # an id; the schema cannot see a model behind get_queryset
-class ScopedRecordField(serializers.PrimaryKeyRelatedField):
-    """A record of the requesting user's branches; another branch's id 'does not exist'."""
-
-    model = None
-
-    def get_queryset(self):
-        return self.model.objects.for_user(self.context["request"].user)
 
 
 class ScopedLeadField(ScopedRecordField):
@@ -553,42 +507,6 @@ class DeliveryCreateSerializer(serializers.Serializer):
 # --- Viewsets ---------------------------------------------------------------------------
 
 
-class SalesViewSet(BranchScopedViewSet):
-    """The sales resources' base: commands name their permissions, nothing is deleted."""
-
-    permission_classes = [SalesPermissions]
-    http_method_names = ["get", "post", "put", "patch", "head", "options"]
-    update_serializer_class = None
-    command_permissions: dict[str, list[str]] = {}
-
-    def initial(self, request, *args, **kwargs):
-        # An unsupported method is a 405 whoever asks, not a 403 for lacking its permission.
-        if request.method.lower() not in self.http_method_names:
-            raise MethodNotAllowed(request.method)
-        super().initial(request, *args, **kwargs)
-
-    def get_serializer_class(self):
-        if self.action in ("update", "partial_update") and self.update_serializer_class:
-            return self.update_serializer_class
-        return self.serializer_class
-
-    def parse(self, serializer_class) -> dict:
-        """The request body, validated by `serializer_class` (400 with field messages)."""
-        payload = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        return dict(payload.validated_data)
-
-    def reload(self, instance):
-        """The instance as the list shows it, after a service changed it."""
-        return instance
-
-    def respond(self, instance, code: int = status.HTTP_200_OK) -> Response:
-        serializer = self.serializer_class(
-            self.reload(instance), context=self.get_serializer_context()
-        )
-        return Response(serializer.data, status=code)
-
-
 class LeadPiiLoggedMixin(PiiLoggedViewSetMixin):
     """Unmasked lead mobiles and driving licences are logged against the leads."""
 
@@ -596,7 +514,7 @@ class LeadPiiLoggedMixin(PiiLoggedViewSetMixin):
         return {"lead_ids": [getattr(obj, "lead_id", obj.pk) for obj in objects]}
 
 
-class LeadViewSet(LeadPiiLoggedMixin, SalesViewSet):
+class LeadViewSet(LeadPiiLoggedMixin, CommandViewSet):
     """Leads (线索) of your branches. The mobile number is masked without `customers.view_pii`;
     unmasked views are logged."""
 
@@ -709,7 +627,7 @@ class ActivityCursorPagination(CursorPagination):
     ordering = ("-occurred_at", "-id")
 
 
-class ActivityViewSet(SalesViewSet):
+class ActivityViewSet(CommandViewSet):
     """Calls, visits and messages with leads. Logged, never edited; `?lead=` for one lead's."""
 
     queryset = Activity.objects.all()
@@ -729,7 +647,7 @@ class ActivityViewSet(SalesViewSet):
         return self.respond(activity, status.HTTP_201_CREATED)
 
 
-class ShowroomTrafficViewSet(SalesViewSet):
+class ShowroomTrafficViewSet(CommandViewSet):
     """展厅客流: each day's front-desk counts per branch."""
 
     queryset = ShowroomTraffic.objects.all()
@@ -787,7 +705,7 @@ class ShowroomTrafficViewSet(SalesViewSet):
         return self.respond(traffic)
 
 
-class StockVehicleViewSet(SalesViewSet):
+class StockVehicleViewSet(CommandViewSet):
     """整车库存: new vehicles by VIN, with days in stock and the order each is allocated to."""
 
     queryset = StockVehicle.objects.all()
@@ -876,7 +794,7 @@ class StockVehicleViewSet(SalesViewSet):
         )
 
 
-class TestDriveViewSet(LeadPiiLoggedMixin, SalesViewSet):
+class TestDriveViewSet(LeadPiiLoggedMixin, CommandViewSet):
     """试乘试驾: bookings of demo cars. The licence number is masked without `view_pii`;
     unmasked views are logged."""
 
@@ -924,7 +842,7 @@ class TestDriveViewSet(LeadPiiLoggedMixin, SalesViewSet):
         )
 
 
-class TradeInViewSet(SalesViewSet):
+class TradeInViewSet(CommandViewSet):
     """二手车置换: the customer's car, appraised and offered for."""
 
     queryset = TradeIn.objects.all()
@@ -954,7 +872,7 @@ class TradeInViewSet(SalesViewSet):
         )
 
 
-class QuoteViewSet(SalesViewSet):
+class QuoteViewSet(CommandViewSet):
     """报价: the price offered for a vehicle. The total is worked out, never typed; a discount
     above the branch's limit needs a sales manager's approval before the quote is sent."""
 
@@ -1032,7 +950,7 @@ class QuoteViewSet(SalesViewSet):
         return self.respond(services.quote_send(quote=quote, by=request.user))
 
 
-class OrderViewSet(SalesViewSet):
+class OrderViewSet(CommandViewSet):
     """订单: purchase agreements, from draft through signed, allocated and invoiced to
     delivered, or cancelled with a reason."""
 
@@ -1122,7 +1040,7 @@ class OrderViewSet(SalesViewSet):
         )
 
 
-class PaymentViewSet(SalesViewSet):
+class PaymentViewSet(CommandViewSet):
     """Payments on orders, scheduled (`due_on`) or received (`paid_on`); `?order=` for one
     order's. Cursor pagination, newest first."""
 
@@ -1162,7 +1080,7 @@ class PaymentViewSet(SalesViewSet):
         )
 
 
-class DeliveryViewSet(SalesViewSet):
+class DeliveryViewSet(CommandViewSet):
     """交车: handovers. Recording one makes the car the customer's vehicle."""
 
     queryset = Delivery.objects.all()

@@ -273,6 +273,10 @@ ENDPOINT_NAMES = [
     "quotes", "orders", "orders-sign", "orders-allocate", "orders-invoice", "orders-cancel",
     "payments", "payments-receive", "deliveries",
 ]  # fmt: skip
+SALES_RESOURCES = {
+    "leads", "activities", "showroom-traffic", "stock-vehicles", "test-drives", "trade-ins",
+    "quotes", "orders", "payments", "deliveries",
+}  # fmt: skip
 COUNTED = {
     "leads": Lead,
     "quotes": Quote,
@@ -311,7 +315,9 @@ def test_schema_documents_the_header_on_those_endpoints(api_as, consultant):
     }
     assert ("/api/v1/payments/", "post") in documented
     assert ("/api/v1/orders/{id}/allocate/", "post") in documented
-    assert len(documented) == len(ENDPOINT_NAMES)
+    # Each app replays its own endpoints (the stockroom's in tests/parts/test_api_parts.py).
+    sales = {entry for entry in documented if entry[0].split("/")[3] in SALES_RESOURCES}
+    assert len(sales) == len(ENDPOINT_NAMES)
     payment = schema["paths"]["/api/v1/payments/"]["post"]
     assert "422" in payment["responses"]
 

@@ -38,3 +38,43 @@ class BinFactory(factory.django.DjangoModelFactory):
     zone = "A"
     shelf = factory.Sequence(lambda n: f"{n % 100:02d}")
     level = factory.Sequence(lambda n: str(n // 100 + 1))
+
+
+# --- Stock and documents made the way the stockroom makes them: through the services ---------
+
+
+def stocked(branch, part, by, quantity, *, cost="50.00", bin=None):
+    """`quantity` of `part` received into `branch` at `cost` (and put in `bin` first)."""
+    from parts import services
+    from parts.choices import MoveKind
+
+    if bin is not None:
+        services.bin_assign(branch=branch, part=part, bin=bin, by=by)
+    services.stock_move_post(
+        branch=branch,
+        part=part,
+        kind=MoveKind.RECEIPT,
+        amount=Decimal(quantity),
+        unit_cost=Decimal(cost),
+        by=by,
+        document="PO-TEST",
+    )
+    return part.stocks.get(branch=branch)
+
+
+def placed_purchase_order(branch, by, lines, *, supplier=None):
+    """A placed stock order of `lines` [(part, quantity, unit_cost)]."""
+    from parts import services
+    from parts.choices import OrderKind
+
+    order = services.purchase_order_create(
+        branch=branch,
+        supplier=supplier or SupplierFactory(),
+        kind=OrderKind.STOCK,
+        lines=[
+            {"part": part, "quantity": Decimal(quantity), "unit_cost": Decimal(cost)}
+            for part, quantity, cost in lines
+        ],
+        by=by,
+    )
+    return services.purchase_order_place(purchase_order=order, by=by)
