@@ -34,6 +34,7 @@ from customers.models import Contact, Customer, OdometerReading, TimelineEntry, 
 from customers.services import contact_save, customer_create, odometer_record, vehicle_add
 from customers.validators import credit_code_check_char, resident_id_check_digit
 from customers.vin import MODEL_YEAR_CODES, vin_check_digit
+from parts.demo import parts_demo_create
 from sales.demo import StockModel, sales_demo_create, sales_demo_finish
 from sales.models import Lead, StockVehicle
 
@@ -925,6 +926,7 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
         for spec in BRANCHES:
             _sales_create(builder, branch=branches[spec["code"]], users=users)
         sales_demo_finish()
+        parts_demo_create(volkswagen=branches[GUANGZHOU], toyota=branches[SHENZHEN], users=users)
         counts = _counts(dealer_group)
 
     seconds = round(time.monotonic() - started, 2)

@@ -200,6 +200,10 @@ class BinCreateSerializer(serializers.Serializer):
     level = serializers.CharField(max_length=10)
 
 
+class StockOpenSerializer(serializers.Serializer):
+    branch = BranchField(required=False, help_text=gettext_lazy("Defaults to your branch."))
+
+
 class PartStockSerializer(serializers.ModelSerializer):
     """A branch's stock of a part: on hand, reserved for planned jobs, available (the rest),
     the moving-average cost and the value on the shelf."""
@@ -697,7 +701,10 @@ class PartViewSet(CatalogueViewSet):
     update_serializer_class = PartUpdateSerializer
     filterset_class = PartFilter
     ordering_fields = ["number", "name", "price"]
-    command_permissions = {"supersede": ["parts.change_part"]}
+    command_permissions = {
+        "supersede": ["parts.change_part"],
+        "stock": ["parts.change_partstock"],
+    }
 
     @extend_schema(responses=answers(PartSerializer, status.HTTP_201_CREATED, conflict=False))
     def create(self, request, *args, **kwargs):
@@ -731,6 +738,25 @@ class PartViewSet(CatalogueViewSet):
         data = self.parse(PartSupersedeSerializer)
         return self.respond(
             services.part_supersede(part=part, successor=data["successor"], by=request.user)
+        )
+
+    @extend_schema(
+        request=StockOpenSerializer,
+        responses=answers(PartStockSerializer, status.HTTP_201_CREATED),
+    )
+    @action(detail=True, methods=["post"])
+    def stock(self, request, pk=None):
+        """Start keeping the part at a branch (yours by default): its stock row at zero, to
+        give a bin and levels before the first delivery; an existing row is returned as it
+        is. 400 `part_superseded`."""
+        part = self.get_object()
+        data = self.parse(StockOpenSerializer)
+        branch = data.get("branch") or self.working_branch()
+        stock = services.stock_open(branch=branch, part=part, by=request.user)
+        shown = selectors.stock_list(user=request.user).get(pk=stock.pk)
+        return Response(
+            PartStockSerializer(shown, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
         )
 
 

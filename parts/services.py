@@ -355,6 +355,22 @@ def stock_release(*, branch: Branch, part: Part, amount: Decimal, by: User) -> P
 
 
 @transaction.atomic
+def stock_open(*, branch: Branch, part: Part, by: User) -> PartStock:
+    """Start keeping a part at a branch: its stock row at zero, ready for a bin and levels
+    before the first delivery. A replaced number is not taken into stock any more."""
+    current = part_current(part)
+    if current.pk != part.pk:
+        raise DomainError(
+            "part_superseded",
+            _("%(part)s is replaced by %(successor)s: stock the new number.")
+            % {"part": part.number, "successor": current.number},
+        )
+    stock = _stock_locked(branch, part)
+    attribute_to(stock, by, "opened").save()
+    return stock
+
+
+@transaction.atomic
 def stock_levels_set(
     *, branch: Branch, part: Part, by: User, min_quantity: Decimal, max_quantity: Decimal,
     reorder_point: Decimal,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", catalogue.part_detail, name="part-detail"),
     path("<int:pk>/edit/", catalogue.part_edit, name="part-edit"),
     path("<int:pk>/supersede/", catalogue.part_supersede, name="part-supersede"),
+    path("<int:pk>/stock/", catalogue.part_stock_open, name="part-stock-open"),
     path("suppliers/", catalogue.supplier_list, name="supplier-list"),
     path("suppliers/new/", catalogue.supplier_create, name="supplier-create"),
     path("suppliers/<int:pk>/edit/", catalogue.supplier_edit, name="supplier-edit"),

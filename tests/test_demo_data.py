@@ -30,6 +30,26 @@ from dealer_crm.demo import (
     demo_data_load,
 )
 from dealer_crm.models import Branch, DealerGroup
+from parts.choices import (
+    EmergencyStatus,
+    IssueKind,
+    LostSaleReason,
+    MoveKind,
+    PurchaseOrderStatus,
+    StocktakeStatus,
+    SuggestionStatus,
+)
+from parts.models import (
+    EmergencyOrder,
+    LostSale,
+    Part,
+    PartIssue,
+    PartStock,
+    PurchaseOrder,
+    ReorderSuggestion,
+    StockMove,
+    Stocktake,
+)
 from sales.choices import OrderStatus, QuoteStatus, StockStatus
 from sales.models import Lead, Order, Quote, StockVehicle
 
@@ -54,6 +74,12 @@ def database_counts() -> dict[str, int]:
         "vehicles": Vehicle.objects.count(),
         "odometer readings": OdometerReading.objects.count(),
         "timeline entries": TimelineEntry.objects.count(),
+        "parts": Part.objects.count(),
+        "stock rows": PartStock.objects.count(),
+        "stock moves": StockMove.objects.count(),
+        "purchase orders": PurchaseOrder.objects.count(),
+        "issue vouchers": PartIssue.objects.count(),
+        "reorder suggestions": ReorderSuggestion.objects.count(),
     }
 
 
@@ -211,3 +237,73 @@ def test_the_demo_funnel_has_work_waiting_at_every_stage(demo):
     ).exists()
     for lead in leads:
         lead.full_clean()
+
+
+@pytest.mark.django_db
+def test_every_demo_stock_balance_is_what_its_ledger_adds_up_to(demo):
+    # given the demo stockrooms of both branches
+    stocks = list(PartStock.objects.select_related("branch", "part"))
+    assert len(stocks) >= 40
+    assert {stock.branch.code for stock in stocks} == {"gz-tianhe", "sz-nanshan"}
+
+    # when each stock row's moves are replayed in time order
+    for stock in stocks:
+        balance = 0
+        moves = StockMove.objects.filter(branch=stock.branch, part=stock.part).order_by("at", "id")
+        for move in moves:
+            balance += move.quantity
+            # then every move's balance is the running total, never below zero...
+            assert move.balance_after == balance >= 0, (stock, move)
+        # ...and the stock on hand is the sum of the moves
+        assert stock.on_hand == balance, stock
+        assert 0 <= stock.reserved <= stock.on_hand
+    assert not StockMove.objects.filter(at__gt=timezone.now()).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_stockroom_has_history_and_work_waiting_for_the_parts_clerk(demo):
+    # given the demo data, when the Guangzhou parts clerk starts the day
+    clerk = User.objects.get(username="parts_clerk")
+    branch = Branch.objects.get(code="gz-tianhe")
+    today = timezone.localdate()
+    moves = StockMove.objects.filter(branch=branch)
+
+    # then three months of every kind of move lie behind...
+    kinds = set(moves.values_list("kind", flat=True))
+    assert {
+        MoveKind.RECEIPT, MoveKind.WORK_ORDER_ISSUE, MoveKind.COUNTER_SALE,
+        MoveKind.RETURN_TO_STOCK, MoveKind.TRANSFER_OUT, MoveKind.STOCKTAKE_LOSS,
+    } <= kinds  # fmt: skip
+    assert StockMove.objects.filter(kind=MoveKind.TRANSFER_IN, branch__code="sz-nanshan").exists()
+    oldest = moves.filter(kind=MoveKind.WORK_ORDER_ISSUE).order_by("at").first().at
+    assert (today - timezone.localdate(oldest)).days >= 75
+    assert PurchaseOrder.objects.filter(
+        branch=branch, status=PurchaseOrderStatus.PARTLY_RECEIVED
+    ).exists()
+    assert LostSale.objects.filter(branch=branch, reason=LostSaleReason.NOT_STOCKED).exists()
+    posted = Stocktake.objects.get(branch=branch, status=StocktakeStatus.POSTED)
+    assert [line.difference for line in posted.lines.all() if line.difference] == [-1]
+    assert Part.objects.filter(superseded_by__isnull=False).count() >= 2
+    assert PartIssue.objects.filter(branch=branch, kind=IssueKind.TRANSFER).exists()
+
+    # ...and today there is an order to receive (with a part that still needs a bin), parts
+    # at their reorder point, the day's suggestions, and a customer's order quoted
+    waiting = PurchaseOrder.objects.get(branch=branch, status=PurchaseOrderStatus.ORDERED)
+    assert waiting.lines.count() >= 3 and waiting.created_by == clerk
+    assert any(
+        not PartStock.objects.filter(branch=branch, part=line.part, bin__isnull=False).exists()
+        for line in waiting.lines.all()
+    )
+    low = [
+        stock
+        for stock in PartStock.objects.filter(branch=branch, max_quantity__gt=0)
+        if stock.available <= stock.reorder_point
+    ]
+    assert len(low) >= 3
+    for code in ("gz-tianhe", "sz-nanshan"):
+        assert ReorderSuggestion.objects.filter(
+            branch__code=code, computed_on=today, status=SuggestionStatus.OPEN
+        ).exists()
+    assert EmergencyOrder.objects.filter(branch=branch, status=EmergencyStatus.QUOTED).exists()
+    assert PartStock.objects.filter(branch=branch, bin__zone="C", on_hand__gt=0).exists()
+    assert not Stocktake.objects.filter(status=StocktakeStatus.COUNTING).exists()

@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dealer_crm.audit import history_entries
+from dealer_crm.errors import DomainError
 from dealer_crm.forms import bootstrap_widgets
 from dealer_crm.pages import call_service, paginate, sort
 from dealer_crm.pii import can_view_pii
-from dealer_crm.scoping import branch_ids_for, sees_all_branches
+from dealer_crm.scoping import branch_ids_for, sees_all_branches, working_branch
 
 from .. import services
 from ..filters import PartFilter, SupplierFilter
@@ -120,12 +121,19 @@ def _part_page(request, part: Part, supersede_form=None):
         .select_related("branch", "by")
         .order_by("-at", "-id")[:RECENT_MOVES]
     )
+    branch = working_branch(request)
     return render(
         request,
         "parts/part_detail.html",
         {
             "part": part,
             "stocks": stocks,
+            # A current number not yet kept at the working branch can be taken into stock there.
+            "can_open_stock": branch is not None
+            and part.superseded_by_id is None
+            and user.has_perm("parts.change_partstock")
+            and all(stock.branch_id != branch.pk for stock in stocks),
+            "working_branch": branch,
             "moves": moves,
             "successors": _successors(part),
             "predecessors": _predecessors(part),
@@ -164,6 +172,28 @@ def part_supersede(request, pk: int):
             )
             return redirect("parts:part-detail", pk=part.pk)
     return _part_page(request, part, supersede_form=form)
+
+
+@login_required
+@permission_required("parts.change_partstock", raise_exception=True)
+@require_POST
+def part_stock_open(request, pk: int):
+    part = get_object_or_404(Part, pk=pk)
+    branch = working_branch(request)
+    if branch is None:
+        messages.error(request, _("Your account is not linked to any branch."))
+        return redirect("parts:part-detail", pk=part.pk)
+    try:
+        stock = services.stock_open(branch=branch, part=part, by=request.user)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("parts:part-detail", pk=part.pk)
+    messages.success(
+        request,
+        _("%(part)s is kept at %(branch)s: give it a bin and its levels.")
+        % {"part": part.number, "branch": branch.name},
+    )
+    return redirect("parts:stock-detail", pk=stock.pk)
 
 
 # --- Suppliers -----------------------------------------------------------------------------

@@ -372,3 +372,28 @@ def test_figures_cost_the_same_queries_whatever_the_stock(
         response = api_as(branch_manager).get(f"{API}parts-figures/", query)
     assert response.status_code == 200
     assert PartStock.objects.count() == 11
+
+
+def test_clerk_keeps_a_part_at_the_branch_through_the_api(api_as, parts_clerk, branch):
+    # given a new part number
+    part = PartFactory()
+    # when the clerk starts keeping it, twice
+    first = api_as(parts_clerk).post(f"/api/v1/parts/{part.pk}/stock/", {}, format="json")
+    again = api_as(parts_clerk).post(f"/api/v1/parts/{part.pk}/stock/", {}, format="json")
+    # then one stock row at zero exists at the clerk's branch
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert PartStock.objects.get(part=part).branch == branch
+    assert first.json()["on_hand"] == "0.000"
+
+
+def test_keeping_a_part_at_another_branch_is_refused(api_as, parts_clerk, other_branch):
+    part = PartFactory()
+
+    response = api_as(parts_clerk).post(
+        f"/api/v1/parts/{part.pk}/stock/", {"branch": other_branch.pk}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "branch" in response.json()
+    assert not PartStock.objects.exists()

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from parts import services
 from parts.choices import MoveKind, PartClass
-from parts.models import Part, Supplier
+from parts.models import Part, PartStock, Supplier
 from tests.factories import BinFactory, PartFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
@@ -360,3 +360,38 @@ def test_supplier_list_searches_by_name(client, parts_clerk):
     client.force_login(parts_clerk)
     response = client.get(reverse("parts:supplier-list"), {"search": "博世"})
     assert [s.pk for s in response.context["page"]] == [wanted.pk]
+
+
+def test_clerk_keeps_a_new_part_at_the_branch_and_sets_it_up(client, parts_clerk, branch):
+    # given a new part number not kept at the clerk's branch
+    part = PartFactory()
+    client.force_login(parts_clerk)
+    assert "Keep in stock at" in client.get(reverse("parts:part-detail", args=[part.pk])).text
+    # when the clerk keeps it in stock there
+    response = client.post(reverse("parts:part-stock-open", args=[part.pk]))
+    # then its stock row exists at zero and the clerk lands on it to give a bin and levels
+    stock = PartStock.objects.get(branch=branch, part=part)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("parts:stock-detail", args=[stock.pk])
+    assert "Keep in stock at" not in client.get(reverse("parts:part-detail", args=[part.pk])).text
+
+
+def test_a_replaced_number_is_not_kept_and_the_page_says_why(client, parts_clerk):
+    old, new = PartFactory(), PartFactory()
+    services.part_supersede(part=old, successor=new, by=parts_clerk)
+    client.force_login(parts_clerk)
+
+    response = client.post(reverse("parts:part-stock-open", args=[old.pk]), follow=True)
+
+    assert new.number in response.text
+    assert not PartStock.objects.filter(part=old).exists()
+
+
+def test_an_advisor_may_not_keep_a_part_in_stock(client, advisor):
+    part = PartFactory()
+    client.force_login(advisor)
+
+    response = client.post(reverse("parts:part-stock-open", args=[part.pk]))
+
+    assert response.status_code == 403
+    assert not PartStock.objects.exists()

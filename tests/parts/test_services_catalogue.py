@@ -427,3 +427,27 @@ def test_a_supplier_name_is_unique(parts_clerk):
 
     with pytest.raises(ValidationError):
         services.supplier_create(by=parts_clerk, data={"name": "广州骏达配件"})
+
+
+def test_a_part_is_kept_at_a_branch_before_its_first_delivery(branch, parts_clerk):
+    # given a new part number never stocked at the branch
+    part = PartFactory()
+    # when the clerk starts keeping it there
+    stock = services.stock_open(branch=branch, part=part, by=parts_clerk)
+    # then its stock row is at zero, ready for levels; opening it again changes nothing
+    assert (stock.on_hand, stock.reserved, stock.bin) == (0, 0, None)
+    assert services.stock_open(branch=branch, part=part, by=parts_clerk).pk == stock.pk
+    assert PartStock.objects.filter(part=part).count() == 1
+
+
+def test_a_replaced_number_is_not_taken_into_stock(branch, parts_clerk):
+    # given an old number replaced by a new one
+    old, new = PartFactory(), PartFactory()
+    services.part_supersede(part=old, successor=new, by=parts_clerk)
+    # when the clerk tries to keep the old number
+    with pytest.raises(DomainError) as refused:
+        services.stock_open(branch=branch, part=old, by=parts_clerk)
+    # then it is refused, naming the new number, and nothing is created
+    assert refused.value.code == "part_superseded"
+    assert new.number in str(refused.value.message)
+    assert not PartStock.objects.filter(part=old).exists()
