@@ -128,7 +128,7 @@ def test_every_figure_has_a_definition_and_links_to_its_records(client, parts_cl
     assert all(links.values())
     assert links["fill_rate"] == [f"{reverse('parts:lost-sale-list')}?since={today}&until={today}"]
     assert links["cost_used"] == [
-        f"{reverse('parts:move-list')}?kind=work_order_issue&kind=counter_sale"
+        f"{reverse('parts:move-list')}?kind=work_order_issue&kind=counter_sale&kind=return_to_stock"
         f"&since={today}&until={today}"
     ]
     assert links["dead_stock"][0] == "#dead-stock"
