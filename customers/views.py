@@ -10,8 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dealer_crm.audit import history_entries
 from dealer_crm.choices import PiiChannel
 from dealer_crm.errors import DomainError
-from dealer_crm.forms import bootstrap_widgets
-from dealer_crm.pages import call_service, paginate, sort
+from dealer_crm.pages import apply_filters, call_service, paginate, sort
 from dealer_crm.pii import can_view_pii, pii_access_log
 from dealer_crm.scoping import working_branch
 
@@ -72,9 +71,7 @@ def _customer_list_page(
         customers = customers.filter(**base_filter)
     if show_gaps:
         customers = customers.prefetch_related("contacts")
-    filterset = CustomerFilter(request.GET or None, queryset=customers, request=request)
-    customers = filterset.qs if filterset.is_bound and filterset.is_valid() else customers
-    bootstrap_widgets(filterset.form)
+    filterset, customers = apply_filters(request, CustomerFilter, customers)
     customers, current_sort = sort(request, customers, CUSTOMER_SORTS, default_sort)
     page = paginate(request, customers)
     if show_gaps:
@@ -312,9 +309,7 @@ def contact_delete(request, pk: int):
 @permission_required("customers.view_vehicle", raise_exception=True)
 def vehicle_list(request):
     vehicles = selectors.vehicle_list(user=request.user)
-    filterset = VehicleFilter(request.GET or None, queryset=vehicles, request=request)
-    vehicles = filterset.qs if filterset.is_bound and filterset.is_valid() else vehicles
-    bootstrap_widgets(filterset.form)
+    filterset, vehicles = apply_filters(request, VehicleFilter, vehicles)
     vehicles, current_sort = sort(request, vehicles, VEHICLE_SORTS, "-created")
     query = request.GET.copy()
     query.pop("page", None)

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.forms import Form
 
 from .errors import DomainError
+from .forms import bootstrap_widgets
 
 T = TypeVar("T")
 PAGE_SIZES = (10, 25, 50, 100)
@@ -29,6 +30,16 @@ def call_service(form: Form, service: Callable[[], T]) -> T | None:
         else:
             form.add_error(None, error.messages)
     return None
+
+
+def apply_filters(request, filterset_class, queryset: QuerySet) -> tuple:
+    """A list page's FilterSet bound to the query string, and the queryset it leaves; invalid
+    filters leave the list whole and show their errors in the form."""
+    filterset = filterset_class(request.GET or None, queryset=queryset, request=request)
+    if filterset.is_bound and filterset.is_valid():
+        queryset = filterset.qs
+    bootstrap_widgets(filterset.form)
+    return filterset, queryset
 
 
 def sort(

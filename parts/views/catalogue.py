@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dealer_crm.audit import history_entries
 from dealer_crm.errors import DomainError
 from dealer_crm.forms import bootstrap_widgets
-from dealer_crm.pages import call_service, paginate, sort
+from dealer_crm.pages import apply_filters, call_service, paginate, sort
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import branch_ids_for, sees_all_branches, working_branch
 
@@ -48,9 +48,7 @@ def part_list(request):
     parts = Part.objects.select_related("supplier", "superseded_by").annotate(
         on_hand_total=Sum("stocks__on_hand", filter=_stock_condition(request.user))
     )
-    filterset = PartFilter(request.GET or None, queryset=parts, request=request)
-    parts = filterset.qs if filterset.is_bound and filterset.is_valid() else parts
-    bootstrap_widgets(filterset.form)
+    filterset, parts = apply_filters(request, PartFilter, parts)
     parts, current_sort = sort(request, parts, PART_SORTS, "number")
     return render(
         request,
@@ -203,9 +201,7 @@ def part_stock_open(request, pk: int):
 @permission_required("parts.view_supplier", raise_exception=True)
 def supplier_list(request):
     suppliers = Supplier.objects.all()
-    filterset = SupplierFilter(request.GET or None, queryset=suppliers, request=request)
-    suppliers = filterset.qs if filterset.is_bound and filterset.is_valid() else suppliers
-    bootstrap_widgets(filterset.form)
+    filterset, suppliers = apply_filters(request, SupplierFilter, suppliers)
     suppliers, current_sort = sort(request, suppliers, SUPPLIER_SORTS, "name")
     return render(
         request,

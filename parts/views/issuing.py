@@ -19,7 +19,7 @@ from customers.models import Customer
 from dealer_crm.audit import history_entries
 from dealer_crm.errors import DomainError
 from dealer_crm.forms import bootstrap_widgets
-from dealer_crm.pages import call_service, paginate, sort
+from dealer_crm.pages import apply_filters, call_service, paginate, sort
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import branch_ids_for, working_branch
 
@@ -87,9 +87,7 @@ def issue_list(request):
         .values("total")
     )
     issues = _issues(request.user).annotate(line_count=Subquery(line_count))
-    filterset = PartIssueFilter(request.GET or None, queryset=issues, request=request)
-    issues = filterset.qs if filterset.is_bound and filterset.is_valid() else issues
-    bootstrap_widgets(filterset.form)
+    filterset, issues = apply_filters(request, PartIssueFilter, issues)
     issues, current_sort = sort(request, issues, ISSUE_SORTS, "-number")
     return render(
         request,
@@ -353,7 +351,12 @@ def issue_print(request, pk: int):
     return render(
         request,
         "parts/issue_print.html",
-        {"issue": issue, "lines": lines, "total": sum((line.amount for line in lines), ZERO)},
+        {
+            "issue": issue,
+            "branch": issue.branch,
+            "lines": lines,
+            "total": sum((line.amount for line in lines), ZERO),
+        },
     )
 
 

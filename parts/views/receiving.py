@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dealer_crm.audit import history_entries
 from dealer_crm.errors import DomainError
 from dealer_crm.forms import bootstrap_widgets
-from dealer_crm.pages import call_service, paginate, sort
+from dealer_crm.pages import apply_filters, call_service, paginate, sort
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import working_branch
 
@@ -83,9 +83,7 @@ def purchase_order_list(request):
             order_value=Sum(F("lines__quantity") * F("lines__unit_cost"), output_field=VALUE),
         )
     )
-    filterset = PurchaseOrderFilter(request.GET or None, queryset=orders, request=request)
-    orders = filterset.qs if filterset.is_bound and filterset.is_valid() else orders
-    bootstrap_widgets(filterset.form)
+    filterset, orders = apply_filters(request, PurchaseOrderFilter, orders)
     term = request.GET.get("search", "").strip()[:60]
     orders, current_sort = sort(request, orders, ORDER_SORTS, "-number")
     return render(
@@ -337,9 +335,7 @@ def receipt_list(request):
             ),
         )
     )
-    filterset = ReceiptFilter(request.GET or None, queryset=receipts, request=request)
-    receipts = filterset.qs if filterset.is_bound and filterset.is_valid() else receipts
-    bootstrap_widgets(filterset.form)
+    filterset, receipts = apply_filters(request, ReceiptFilter, receipts)
     term = request.GET.get("search", "").strip()[:60]
     receipts, current_sort = sort(request, receipts, RECEIPT_SORTS, "-number")
     return render(
@@ -482,5 +478,10 @@ def receipt_print(request, pk: int):
     return render(
         request,
         "parts/receipt_print.html",
-        {"receipt": receipt, "order": receipt.purchase_order, "lines": _receipt_lines(receipt)},
+        {
+            "receipt": receipt,
+            "branch": receipt.branch,
+            "order": receipt.purchase_order,
+            "lines": _receipt_lines(receipt),
+        },
     )

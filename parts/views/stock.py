@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dealer_crm.audit import history_entries
 from dealer_crm.forms import bootstrap_widgets
-from dealer_crm.pages import PAGE_SIZES, call_service, paginate, sort
+from dealer_crm.pages import PAGE_SIZES, apply_filters, call_service, paginate, sort
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import working_branch
 
@@ -54,9 +54,7 @@ def stock_list(request):
     stock = selectors.stock_list(user=request.user).annotate(
         bin_label=Concat(F("bin__zone"), Value("-"), F("bin__shelf"), Value("-"), F("bin__level"))
     )
-    filterset = PartStockFilter(request.GET or None, queryset=stock, request=request)
-    stock = filterset.qs if filterset.is_bound and filterset.is_valid() else stock
-    bootstrap_widgets(filterset.form)
+    filterset, stock = apply_filters(request, PartStockFilter, stock)
     stock, current_sort = sort(request, stock, STOCK_SORTS, "part")
     zones = (
         Bin.objects.for_user(request.user)
@@ -230,9 +228,7 @@ def _capped_page(request, queryset):
 @permission_required("parts.view_stockmove", raise_exception=True)
 def move_list(request):
     moves = StockMove.objects.for_user(request.user).select_related("part", "by", "branch")
-    filterset = StockMoveFilter(request.GET or None, queryset=moves, request=request)
-    moves = filterset.qs if filterset.is_bound and filterset.is_valid() else moves
-    bootstrap_widgets(filterset.form)
+    filterset, moves = apply_filters(request, StockMoveFilter, moves)
     moves, current_sort = sort(request, moves, MOVE_SORTS, "-at")
     page = _capped_page(request, moves)
     return render(

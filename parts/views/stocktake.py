@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dealer_crm.audit import history_entries
 from dealer_crm.errors import DomainError
 from dealer_crm.forms import bootstrap_widgets
-from dealer_crm.pages import call_service, paginate, sort
+from dealer_crm.pages import apply_filters, call_service, paginate, sort
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import branch_ids_for, working_branch
 
@@ -61,9 +61,7 @@ def stocktake_list(request):
         line_count=Count("lines"),
         counted_count=Count("lines", filter=Q(lines__counted_quantity__isnull=False)),
     )
-    filterset = StocktakeFilter(request.GET or None, queryset=stocktakes, request=request)
-    stocktakes = filterset.qs if filterset.is_bound and filterset.is_valid() else stocktakes
-    bootstrap_widgets(filterset.form)
+    filterset, stocktakes = apply_filters(request, StocktakeFilter, stocktakes)
     stocktakes, current_sort = sort(request, stocktakes, STOCKTAKE_SORTS, "-number")
     return render(
         request,

@@ -187,7 +187,12 @@ def quote_print(request, pk: int):
     return render(
         request,
         "sales/quote_print.html",
-        {"quote": quote, "lead": quote.lead, "show_pii": can_view_pii(request.user)},
+        {
+            "quote": quote,
+            "branch": quote.branch,
+            "lead": quote.lead,
+            "show_pii": can_view_pii(request.user),
+        },
     )
 
 

@@ -13,8 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dealer_crm.audit import history_entries
 from dealer_crm.errors import DomainError
-from dealer_crm.forms import bootstrap_widgets
-from dealer_crm.pages import call_service, paginate, sort
+from dealer_crm.pages import apply_filters, call_service, paginate, sort
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import working_branch
 
@@ -45,9 +44,7 @@ def stock_list(request):
     vehicles = selectors.stock_list(user=request.user).annotate(
         days_order=Coalesce("days_in_stock", Value(-1))
     )
-    filterset = StockVehicleFilter(request.GET or None, queryset=vehicles, request=request)
-    vehicles = filterset.qs if filterset.is_bound and filterset.is_valid() else vehicles
-    bootstrap_widgets(filterset.form)
+    filterset, vehicles = apply_filters(request, StockVehicleFilter, vehicles)
     vehicles, current_sort = sort(request, vehicles, STOCK_SORTS, "-days")
     # The brands and series the user's stock holds, for the filter's choices.
     models = (
