@@ -1360,13 +1360,20 @@ FIGURES_MAX_DAYS = 3 * 366
 
 
 class PartsFiguresQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(help_text=gettext_lazy("First day of the period."))
-    end = serializers.DateField(help_text=gettext_lazy("Last day, included."))
+    start = serializers.DateField(
+        required=False, help_text=gettext_lazy("First day of the period; this month's first.")
+    )
+    end = serializers.DateField(
+        required=False, help_text=gettext_lazy("Last day, included; today.")
+    )
     branch = BranchField(
         required=False, help_text=gettext_lazy("One branch; all of yours if left out.")
     )
 
     def validate(self, attrs):
+        today = timezone.localdate()
+        attrs.setdefault("start", today.replace(day=1))
+        attrs.setdefault("end", today)
         if attrs["end"] < attrs["start"]:
             raise serializers.ValidationError({"end": [_("The end is before the start.")]})
         if (attrs["end"] - attrs["start"]).days >= FIGURES_MAX_DAYS:

@@ -261,12 +261,34 @@ def user_key(verbose_name, *, null: bool = False) -> models.ForeignKey:
     )
 
 
+class NumberedDocument(models.Model):
+    """A stockroom document known by its prefixed number (PO00012), with a page of its own."""
+
+    number_prefix = ""
+    detail_route = ""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse(self.detail_route, args=[self.pk])
+
+    @property
+    def number(self) -> str:
+        return f"{self.number_prefix}{self.pk:05d}"
+
+
 # --- Purchase orders and receiving ---------------------------------------------------------
 
 
-class PurchaseOrder(models.Model):
+class PurchaseOrder(NumberedDocument):
     """采购订单: a stock order or an emergency order to one supplier."""
 
+    number_prefix = "PO"
+    detail_route = "parts:purchase-order-detail"
     branch_lookup = "branch"
 
     branch = branch_key()
@@ -298,16 +320,6 @@ class PurchaseOrder(models.Model):
         verbose_name_plural = _("purchase orders")
         ordering = ["-id"]
         indexes = [models.Index(fields=["branch", "status"], name="purchase_order_status")]
-
-    def __str__(self) -> str:
-        return self.number
-
-    def get_absolute_url(self) -> str:
-        return reverse("parts:purchase-order-detail", args=[self.pk])
-
-    @property
-    def number(self) -> str:
-        return f"PO{self.pk:05d}"
 
 
 class PurchaseOrderLine(models.Model):
@@ -353,10 +365,12 @@ class PurchaseOrderLine(models.Model):
         return max(ZERO, self.quantity - self.received_quantity)
 
 
-class Receipt(models.Model):
+class Receipt(NumberedDocument):
     """验收单: what arrived against a purchase order, checked box by box and line by line,
     then put away to the bins and registered (入库登记), which posts the receipt moves."""
 
+    number_prefix = "GR"
+    detail_route = "parts:receipt-detail"
     branch_lookup = "branch"
 
     branch = branch_key()
@@ -387,16 +401,6 @@ class Receipt(models.Model):
         verbose_name = _("receipt")
         verbose_name_plural = _("receipts")
         ordering = ["-id"]
-
-    def __str__(self) -> str:
-        return self.number
-
-    def get_absolute_url(self) -> str:
-        return reverse("parts:receipt-detail", args=[self.pk])
-
-    @property
-    def number(self) -> str:
-        return f"GR{self.pk:05d}"
 
 
 class ReceiptLine(models.Model):
@@ -465,11 +469,13 @@ class ReceiptLine(models.Model):
 # --- Issuing -------------------------------------------------------------------------------
 
 
-class PartIssue(models.Model):
+class PartIssue(NumberedDocument):
     """出库单, the issue voucher: parts out to a work order, a counter sale, a supplier or
     another branch. Its lines are reserved when it is made, and posted as stock moves when
     the parts are handed over."""
 
+    number_prefix = "IV"
+    detail_route = "parts:issue-detail"
     branch_lookup = "branch"
 
     branch = branch_key()
@@ -539,16 +545,6 @@ class PartIssue(models.Model):
                 violation_error_message=_("A return to supplier names the supplier."),
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.number
-
-    def get_absolute_url(self) -> str:
-        return reverse("parts:issue-detail", args=[self.pk])
-
-    @property
-    def number(self) -> str:
-        return f"IV{self.pk:05d}"
 
 
 class PartIssueLine(models.Model):
@@ -631,10 +627,12 @@ class LostSale(models.Model):
 # --- Stocktake -----------------------------------------------------------------------------
 
 
-class Stocktake(models.Model):
+class Stocktake(NumberedDocument):
     """盘点: a scope of the stock frozen, counted, compared with the book and, once approved,
     adjusted by stocktake moves. No stock move touches the scope while it is frozen."""
 
+    number_prefix = "ST"
+    detail_route = "parts:stocktake-detail"
     branch_lookup = "branch"
 
     branch = branch_key()
@@ -675,16 +673,6 @@ class Stocktake(models.Model):
                 violation_error_message=_("Choose the classification to count."),
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.number
-
-    def get_absolute_url(self) -> str:
-        return reverse("parts:stocktake-detail", args=[self.pk])
-
-    @property
-    def number(self) -> str:
-        return f"ST{self.pk:05d}"
 
     def covers(self, stock: PartStock) -> bool:
         """Whether the stock row falls in this stocktake's scope as it stands now."""
@@ -808,10 +796,12 @@ class ReorderSuggestion(models.Model):
         return f"{self.part} × {quantity_text(self.suggested_quantity)}"
 
 
-class EmergencyOrder(models.Model):
+class EmergencyOrder(NumberedDocument):
     """即购即销: a part ordered at once for one customer — the request, the supplier's quote,
     the customer's deposit, the order, and the arrival the service advisor is told of."""
 
+    number_prefix = "EO"
+    detail_route = "parts:emergency-order-detail"
     branch_lookup = "branch"
 
     branch = branch_key()
@@ -885,13 +875,3 @@ class EmergencyOrder(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="emergency_order_positive"),
         ]
-
-    def __str__(self) -> str:
-        return self.number
-
-    def get_absolute_url(self) -> str:
-        return reverse("parts:emergency-order-detail", args=[self.pk])
-
-    @property
-    def number(self) -> str:
-        return f"EO{self.pk:05d}"

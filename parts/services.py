@@ -635,7 +635,6 @@ def receipt_register(*, receipt: Receipt, by: User, bins: dict[int, Bin] | None 
             unit_cost=line.order_line.unit_cost,
             by=by,
             document=f"{receipt.number} / {order.number}",
-            reason=str(_("Received and put away")),
         )
         line.bin = place
         attribute_to(line, by).save()
@@ -790,7 +789,6 @@ def _issue_post(issue: PartIssue, *, by: User) -> None:
             amount=line.quantity,
             by=by,
             document=issue.work_order_reference or issue.number,
-            reason=issue.get_kind_display(),
             from_reserved=line.quantity,
         )
         line.unit_cost = move.unit_cost
@@ -804,8 +802,7 @@ def _issue_post(issue: PartIssue, *, by: User) -> None:
                 amount=line.quantity,
                 unit_cost=move.unit_cost,
                 by=by,
-                document=issue.number,
-                reason=_("Transfer from %(branch)s") % {"branch": issue.branch.name},
+                document=f"{issue.number} / {issue.branch.name}",
             )
 
 
@@ -1031,7 +1028,6 @@ def stocktake_approve(*, stocktake: Stocktake, by: User) -> Stocktake:
                 unit_cost=line.unit_cost,
                 by=by,
                 document=stocktake.number,
-                reason=str(_("Stocktake adjustment")),
             )
         else:
             _post_loss(stock, -difference, by=by, document=stocktake.number)
@@ -1047,7 +1043,6 @@ def _post_loss(stock: PartStock, amount: Decimal, *, by: User, document: str) ->
     stock.reserved = ZERO
     move = _post_locked(
         stock, kind=MoveKind.STOCKTAKE_LOSS, amount=amount, by=by, document=document,
-        reason=str(_("Stocktake adjustment")),
     )  # fmt: skip
     stock.reserved = held
     attribute_to(stock, by, "stocktake").save()

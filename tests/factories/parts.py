@@ -62,12 +62,12 @@ def stocked(branch, part, by, quantity, *, cost="50.00", bin=None):
     return part.stocks.get(branch=branch)
 
 
-def placed_purchase_order(branch, by, lines, *, supplier=None):
-    """A placed stock order of `lines` [(part, quantity, unit_cost)]."""
+def draft_purchase_order(branch, by, lines, *, supplier=None):
+    """A draft stock order of `lines` [(part, quantity, unit_cost)]."""
     from parts import services
     from parts.choices import OrderKind
 
-    order = services.purchase_order_create(
+    return services.purchase_order_create(
         branch=branch,
         supplier=supplier or SupplierFactory(),
         kind=OrderKind.STOCK,
@@ -77,4 +77,11 @@ def placed_purchase_order(branch, by, lines, *, supplier=None):
         ],
         by=by,
     )
+
+
+def placed_purchase_order(branch, by, lines, *, supplier=None):
+    """A placed stock order of `lines` [(part, quantity, unit_cost)]."""
+    from parts import services
+
+    order = draft_purchase_order(branch, by, lines, supplier=supplier)
     return services.purchase_order_place(purchase_order=order, by=by)

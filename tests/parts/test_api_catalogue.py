@@ -338,17 +338,24 @@ def test_parts_figures_count_the_fill_rate(api_as, branch_manager, parts_clerk, 
     ("query", "field"),
     [
         ({"start": "昨天", "end": "2026-01-31"}, "start"),
-        ({"end": "2026-01-31"}, "start"),
         ({"start": "2026-02-01", "end": "2026-01-31"}, "end"),
         ({"start": "2020-01-01", "end": "2026-01-31"}, "end"),
         ({"start": "2026-01-01", "end": "2026-01-31", "branch": 999999}, "branch"),
     ],
-    ids=["not-a-date", "missing", "end-before-start", "too-long", "unknown-branch"],
+    ids=["not-a-date", "end-before-start", "too-long", "unknown-branch"],
 )
 def test_bad_figures_query_names_the_field(api_as, branch_manager, query, field):
     response = api_as(branch_manager).get(f"{API}parts-figures/", query)
     assert response.status_code == 400
     assert field in response.json()
+
+
+def test_figures_without_dates_are_this_month_to_today(api_as, branch_manager):
+    response = api_as(branch_manager).get(f"{API}parts-figures/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["start"], body["end"]) == (TODAY.replace(day=1).isoformat(), TODAY.isoformat())
 
 
 def test_figures_of_another_branch_are_refused(api_as, branch_manager, other_branch):

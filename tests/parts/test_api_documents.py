@@ -29,6 +29,7 @@ from parts.models import (
 )
 from tests.factories import BinFactory, CustomerFactory, PartFactory, SupplierFactory
 from tests.factories.parts import placed_purchase_order, stocked
+from tests.parts.helpers import delivered, voucher, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -368,13 +369,7 @@ def test_the_same_key_with_another_body_is_refused(api_as, parts_clerk, plug, sh
 
 
 def handed_over(branch, clerk, part, quantity=2) -> PartIssue:
-    issue = services.part_issue_create(
-        branch=branch, kind=IssueKind.COUNTER_SALE,
-        lines=[{"part": part, "quantity": Decimal(quantity)}], by=clerk,
-    )  # fmt: skip
-    for step in (IssueStatus.CHECKED, IssueStatus.PICKED, IssueStatus.RECHECKED):
-        services.part_issue_advance(issue=issue, step=step, by=clerk)
-    return services.part_issue_advance(issue=issue, step=IssueStatus.HANDED_OVER, by=clerk)
+    return walk(voucher(branch, clerk, [(part, quantity)], IssueKind.COUNTER_SALE), clerk)
 
 
 def test_unused_parts_come_back_to_stock(api_as, parts_clerk, branch, plug, shelf):
@@ -515,15 +510,7 @@ def test_an_emergency_order_from_request_to_hand_over(api_as, advisor, parts_cle
     deposit = desk.post(f"{url}deposit/", {"amount": "30.00"})
     placed = stockroom.post(f"{url}place/")
     purchase = PurchaseOrder.objects.get(pk=placed.json()["purchase_order"])
-    receipt = services.receipt_check(
-        purchase_order=purchase, by=parts_clerk, boxes_expected=1, boxes_counted=1,
-        packaging_intact=True,
-        lines=[{"order_line": purchase.lines.get(), "received_quantity": Decimal(1),
-                "checked": True}],
-    )  # fmt: skip
-    services.receipt_register(
-        receipt=receipt, by=parts_clerk, bins={receipt.lines.get().pk: BinFactory(branch=branch)}
-    )
+    delivered(purchase, parts_clerk, bin=BinFactory(branch=branch))
     handed = stockroom.post(f"{url}hand-over/")
     # then each step is recorded, the deposit stays within the price, and the part goes out
     assert requested.status_code == 201, requested.json()

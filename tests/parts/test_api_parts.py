@@ -11,9 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from dealer_crm.choices import Role
 from parts import services
-from parts.choices import IssueKind, StocktakeScope
+from parts.choices import IssueKind, IssueStatus, StocktakeScope
 from parts.models import (
     EmergencyOrder,
     LostSale,
@@ -29,9 +28,9 @@ from tests.factories import (
     CustomerFactory,
     PartFactory,
     SupplierFactory,
-    UserFactory,
 )
 from tests.factories.parts import placed_purchase_order, stocked
+from tests.parts.helpers import checked, delivered, voucher, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -110,18 +109,8 @@ def records(branch, parts_clerk, advisor) -> dict:
     part = PartFactory(supplier=supplier)
     stock = stocked(branch, part, parts_clerk, 20, bin=BinFactory(branch=branch, zone="A"))
     order = placed_purchase_order(branch, parts_clerk, [(part, 5, "30.00")], supplier=supplier)
-    receipt = services.receipt_check(
-        purchase_order=order, by=parts_clerk, boxes_expected=1, boxes_counted=1,
-        packaging_intact=True,
-        lines=[{"order_line": order.lines.get(), "received_quantity": Decimal(5),
-                "checked": True}],
-    )  # fmt: skip
-    issue = services.part_issue_create(
-        branch=branch,
-        kind=IssueKind.COUNTER_SALE,
-        lines=[{"part": part, "quantity": Decimal(1)}],
-        by=parts_clerk,
-    )
+    receipt = checked(order, parts_clerk)
+    issue = voucher(branch, parts_clerk, [(part, 1)], IssueKind.COUNTER_SALE)
     counted = PartFactory()
     stocked(branch, counted, parts_clerk, 3, bin=BinFactory(branch=branch, zone="Z"))
     stocktake = services.stocktake_start(
@@ -148,12 +137,6 @@ def records(branch, parts_clerk, advisor) -> dict:
             by=advisor,
         ),
     }
-
-
-@pytest.fixture
-def other_clerk(other_branch):
-    """A parts clerk of the other branch: every parts permission, none of our records."""
-    return UserFactory(roles=[Role.PARTS_CLERK], branches=[other_branch], username="other_clerk")
 
 
 # --- 401, 403, 404 ---------------------------------------------------------------------------
@@ -401,28 +384,6 @@ IDEMPOTENT_ENDPOINTS = [
 ]  # fmt: skip
 
 
-def _checked_receipt(branch, clerk, part, quantity=1):
-    order = placed_purchase_order(branch, clerk, [(part, quantity, "30.00")])
-    return services.receipt_check(
-        purchase_order=order, by=clerk, boxes_expected=1, boxes_counted=1,
-        packaging_intact=True,
-        lines=[{"order_line": order.lines.get(), "received_quantity": Decimal(quantity),
-                "checked": True}],
-    )  # fmt: skip
-
-
-def _issue(branch, clerk, part, *, until: str):
-    issue = services.part_issue_create(
-        branch=branch, kind=IssueKind.COUNTER_SALE,
-        lines=[{"part": part, "quantity": Decimal(1)}], by=clerk,
-    )  # fmt: skip
-    for step in ["checked", "picked", "rechecked", "handed_over"]:
-        issue = services.part_issue_advance(issue=issue, step=step, by=clerk)
-        if step == until:
-            return issue
-    return issue
-
-
 def _emergency(branch, clerk, advisor, *, until: str):
     part = PartFactory()
     order = services.emergency_order_request(
@@ -441,16 +402,7 @@ def _emergency(branch, clerk, advisor, *, until: str):
     if until == "deposit_paid":
         return order
     order = services.emergency_order_place(emergency_order=order, by=clerk)
-    purchase = order.purchase_order
-    receipt = services.receipt_check(
-        purchase_order=purchase, by=clerk, boxes_expected=1, boxes_counted=1,
-        packaging_intact=True,
-        lines=[{"order_line": purchase.lines.get(), "received_quantity": Decimal(1),
-                "checked": True}],
-    )  # fmt: skip
-    services.receipt_register(
-        receipt=receipt, by=clerk, bins={receipt.lines.get().pk: BinFactory(branch=branch)}
-    )
+    delivered(order.purchase_order, clerk, bin=BinFactory(branch=branch))
     order.refresh_from_db()
     return order
 
@@ -470,16 +422,18 @@ def _endpoint(name, branch, clerk, advisor, manager):
                            "checked": True}]}  # fmt: skip
         return clerk, "receipts/", body, Receipt
     if name == "receipts-register":
-        receipt = _checked_receipt(branch, clerk, part)
+        receipt = checked(placed_purchase_order(branch, clerk, [(part, 1, "30.00")]), clerk)
         return clerk, f"receipts/{receipt.pk}/register/", {}, StockMove
     if name == "part-issues":
         body = {"kind": "counter_sale", "lines": [{"part": part.pk, "quantity": 1}]}
         return clerk, "part-issues/", body, PartIssue
     if name == "part-issues-hand-over":
-        issue = _issue(branch, clerk, part, until="rechecked")
+        issue = voucher(branch, clerk, [(part, 1)], IssueKind.COUNTER_SALE)
+        issue = walk(issue, clerk, IssueStatus.RECHECKED)
         return clerk, f"part-issues/{issue.pk}/hand-over/", {}, StockMove
     if name == "part-issues-return":
-        issue = _issue(branch, clerk, part, until="handed_over")
+        issue = voucher(branch, clerk, [(part, 1)], IssueKind.COUNTER_SALE)
+        issue = walk(issue, clerk, IssueStatus.HANDED_OVER)
         body = {"line": issue.lines.get().pk, "quantity": 1, "reason": "未使用"}
         return clerk, f"part-issues/{issue.pk}/return/", body, StockMove
     if name == "lost-sales":

@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from parts import services
 from parts.choices import IssueKind, IssueStatus, MoveKind, StocktakeStatus
 from parts.models import PartIssue, PartStock, StockMove, Stocktake
 from tests.factories import BinFactory, PartFactory
 from tests.factories.parts import stocked
+from tests.parts.helpers import voucher, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -180,12 +180,8 @@ def test_two_stocktakes_cannot_freeze_the_same_stock(api_as, parts_clerk, zone_b
 def test_a_frozen_scope_takes_no_stock_moves(api_as, parts_clerk, branch, zone_b):
     # given a voucher for 2 plugs ready to hand over, then zone B frozen
     plug = zone_b["plug"]
-    issue = services.part_issue_create(
-        branch=branch, kind=IssueKind.COUNTER_SALE,
-        lines=[{"part": plug, "quantity": Decimal(2)}], by=parts_clerk,
-    )  # fmt: skip
-    for step in (IssueStatus.CHECKED, IssueStatus.PICKED, IssueStatus.RECHECKED):
-        services.part_issue_advance(issue=issue, step=step, by=parts_clerk)
+    issue = voucher(branch, parts_clerk, [(plug, 2)], IssueKind.COUNTER_SALE)
+    walk(issue, parts_clerk, IssueStatus.RECHECKED)
     client = api_as(parts_clerk)
     start(client)
     moves = StockMove.objects.count()

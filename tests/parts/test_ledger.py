@@ -2,10 +2,10 @@
 never goes negative, also when fifty requests arrive at once."""
 
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.db import IntegrityError
-from django.db.models import Sum
 
 from dealer_crm.errors import DomainError, StateConflict
 from parts import services
@@ -13,34 +13,15 @@ from parts.choices import MoveKind, Unit
 from parts.models import PartStock, StockMove
 from tests.factories import BinFactory, PartFactory
 from tests.factories.concurrency import run_in_threads
+from tests.parts import helpers
+from tests.parts.helpers import ledger_total, stock
 
 pytestmark = pytest.mark.django_db
 
 
-def receive(branch, part, clerk, amount, cost="50.00"):
-    return services.stock_move_post(
-        branch=branch,
-        part=part,
-        kind=MoveKind.RECEIPT,
-        amount=Decimal(amount),
-        unit_cost=Decimal(cost),
-        by=clerk,
-        document="PO-1",
-    )
-
-
-def issue(branch, part, clerk, amount, kind=MoveKind.COUNTER_SALE):
-    return services.stock_move_post(
-        branch=branch, part=part, kind=kind, amount=Decimal(amount), by=clerk, document="V-1"
-    )
-
-
-def stock(branch, part) -> PartStock:
-    return PartStock.objects.get(branch=branch, part=part)
-
-
-def ledger_total(branch, part) -> Decimal:
-    return StockMove.objects.filter(branch=branch, part=part).aggregate(t=Sum("quantity"))["t"]
+# Deliveries and counter sales in these tests name their documents.
+receive = partial(helpers.receive, document="PO-1")
+issue = partial(helpers.take, kind=MoveKind.COUNTER_SALE, document="V-1")
 
 
 def test_a_receipt_adds_stock_and_averages_the_cost(branch, parts_clerk):

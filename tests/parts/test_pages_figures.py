@@ -12,10 +12,12 @@ from django.utils import timezone
 
 from dealer_crm.choices import Role
 from parts import services
-from parts.choices import IssueKind, IssueStatus, MoveKind, OrderKind, StocktakeScope
+from parts.choices import IssueKind, StocktakeScope
 from parts.forms.figures import period_bounds
 from parts.models import StockMove
 from tests.factories import BinFactory, PartFactory, SupplierFactory, UserFactory
+from tests.factories.parts import placed_purchase_order
+from tests.parts.helpers import delivered, receive, voucher, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -27,48 +29,12 @@ def stockroom(branch, parts_clerk):
     supplier = SupplierFactory()
     plug = PartFactory(supplier=supplier, number="101000033AA", name="火花塞")
     old = PartFactory(supplier=supplier, number="1K0129620D", name="空气滤清器")
-    services.stock_move_post(
-        branch=branch,
-        part=old,
-        kind=MoveKind.RECEIPT,
-        amount=Decimal(2),
-        unit_cost=Decimal("50.00"),
-        by=parts_clerk,
-    )
+    receive(branch, old, parts_clerk, 2, "50.00")
     StockMove.objects.filter(part=old).update(at=timezone.now() - timedelta(days=400))
-    order = services.purchase_order_create(
-        branch=branch,
-        supplier=supplier,
-        kind=OrderKind.STOCK,
-        lines=[{"part": plug, "quantity": Decimal(10), "unit_cost": Decimal("30.00")}],
-        by=parts_clerk,
-    )
-    services.purchase_order_place(purchase_order=order, by=parts_clerk)
-    receipt = services.receipt_check(
-        purchase_order=order,
-        by=parts_clerk,
-        boxes_expected=1,
-        boxes_counted=1,
-        packaging_intact=True,
-        lines=[{"order_line": order.lines.get(), "received_quantity": 10, "checked": True}],
-    )
-    services.receipt_register(
-        receipt=receipt, by=parts_clerk, bins={receipt.lines.get().pk: BinFactory(branch=branch)}
-    )
-    issue = services.part_issue_create(
-        branch=branch,
-        kind=IssueKind.COUNTER_SALE,
-        lines=[{"part": plug, "quantity": Decimal(3)}],
-        recipient="王先生",
-        by=parts_clerk,
-    )
-    for status in (
-        IssueStatus.CHECKED,
-        IssueStatus.PICKED,
-        IssueStatus.RECHECKED,
-        IssueStatus.HANDED_OVER,
-    ):
-        services.part_issue_advance(issue=issue, step=status, by=parts_clerk)
+    order = placed_purchase_order(branch, parts_clerk, [(plug, 10, "30.00")], supplier=supplier)
+    delivered(order, parts_clerk, bin=BinFactory(branch=branch))
+    issue = voucher(branch, parts_clerk, [(plug, 3)], IssueKind.COUNTER_SALE, recipient="王先生")
+    walk(issue, parts_clerk)
     services.lost_sale_record(
         branch=branch, part=plug, quantity=Decimal(1), asked_by="李师傅", by=parts_clerk
     )

@@ -5,6 +5,7 @@ change nothing; other branches' vouchers are 404; the lists cost the same number
 whatever their length."""
 
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.conf import settings
@@ -12,28 +13,15 @@ from django.urls import reverse
 
 from parts import services
 from parts.choices import IssueKind, IssueStatus, LostSaleReason, MoveKind
-from parts.models import LostSale, PartIssue, PartStock, StockMove
+from parts.models import LostSale, PartIssue, StockMove
 from tests.factories import CustomerFactory, PartFactory
+from tests.parts import helpers
+from tests.parts.helpers import STEPS, stock, walk
 
 pytestmark = pytest.mark.django_db
 
-STEPS = [IssueStatus.CHECKED, IssueStatus.PICKED, IssueStatus.RECHECKED, IssueStatus.HANDED_OVER]
-
-
-def receive(branch, part, clerk, amount, cost="30.00"):
-    services.stock_move_post(
-        branch=branch,
-        part=part,
-        kind=MoveKind.RECEIPT,
-        amount=Decimal(amount),
-        unit_cost=Decimal(cost),
-        by=clerk,
-        document="PO-1",
-    )
-
-
-def stock(branch, part) -> PartStock:
-    return PartStock.objects.get(branch=branch, part=part)
+# Deliveries in these tests come at 30 CNY on one purchase order.
+receive = partial(helpers.receive, cost="30.00", document="PO-1")
 
 
 def voucher_form(*lines, kind=IssueKind.WORK_ORDER, **fields) -> dict:
@@ -78,8 +66,7 @@ def issue(branch, parts_clerk, plug):
 
 @pytest.fixture
 def handed_over(issue, parts_clerk):
-    for step in STEPS:
-        services.part_issue_advance(issue=issue, step=step, by=parts_clerk)
+    walk(issue, parts_clerk)
     return issue
 
 

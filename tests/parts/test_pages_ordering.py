@@ -10,7 +10,6 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from dealer_crm.choices import Role
 from dealer_crm.models import Notification
 from parts import services
 from parts.choices import (
@@ -25,9 +24,9 @@ from tests.factories import (
     CustomerFactory,
     PartFactory,
     SupplierFactory,
-    UserFactory,
     VehicleFactory,
 )
+from tests.parts.helpers import delivered
 
 pytestmark = pytest.mark.django_db
 
@@ -61,11 +60,6 @@ def suggestion(branch, parts_clerk, supplier):
     stock_to_reorder(branch, parts_clerk, supplier=supplier)
     (suggestion,) = computed(branch)
     return suggestion
-
-
-@pytest.fixture
-def other_clerk(other_branch):
-    return UserFactory(roles=[Role.PARTS_CLERK], branches=[other_branch])
 
 
 @pytest.fixture
@@ -603,19 +597,7 @@ def test_the_whole_journey_from_quote_to_hand_over(
     assert 'id="awaiting-arrival"' in page.decode()
     # and the purchase order is received and put away
     (line,) = purchase.lines.all()
-    receipt = services.receipt_check(
-        purchase_order=purchase,
-        by=parts_clerk,
-        boxes_expected=1,
-        boxes_counted=1,
-        packaging_intact=True,
-        lines=[{"order_line": line, "received_quantity": Decimal(2), "checked": True}],
-    )
-    services.receipt_register(
-        receipt=receipt,
-        by=parts_clerk,
-        bins={receipt.lines.get().pk: BinFactory(branch=branch)},
-    )
+    delivered(purchase, parts_clerk, {line.part: 2}, bin=BinFactory(branch=branch))
     emergency.refresh_from_db()
     assert emergency.status == EmergencyStatus.ARRIVED
     assert Notification.objects.filter(recipient=advisor).exists()

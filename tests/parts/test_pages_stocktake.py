@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from parts import services
-from parts.choices import MoveKind, StocktakeScope, StocktakeStatus
+from parts.choices import StocktakeScope, StocktakeStatus
 from parts.models import PartStock, StockMove, Stocktake
 from tests.factories import BinFactory, PartFactory
+from tests.parts.helpers import receive
 
 pytestmark = pytest.mark.django_db
 
@@ -22,15 +23,7 @@ pytestmark = pytest.mark.django_db
 def shelve(branch, clerk, *, zone="A", number=None, amount=10, cost="30.00"):
     """A part received into a bin of `zone`."""
     part = PartFactory(**({"number": number} if number else {}))
-    services.stock_move_post(
-        branch=branch,
-        part=part,
-        kind=MoveKind.RECEIPT,
-        amount=Decimal(amount),
-        unit_cost=Decimal(cost),
-        by=clerk,
-        document="PO-1",
-    )
+    receive(branch, part, clerk, amount, cost, document="PO-1")
     services.bin_assign(
         branch=branch, part=part, bin=BinFactory(branch=branch, zone=zone), by=clerk
     )

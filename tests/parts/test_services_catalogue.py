@@ -2,47 +2,23 @@
 bins (一个零件号一个货位)."""
 
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
-from django.utils import translation
 
-from dealer_crm.errors import DomainError, StateConflict
+from dealer_crm.errors import StateConflict
 from parts import services
-from parts.choices import MoveKind, PartClass, StocktakeScope
-from parts.models import Bin, Part, PartStock, StockMove
+from parts.choices import PartClass, StocktakeScope
+from parts.models import Bin, Part, PartStock
 from tests.factories import BinFactory, PartFactory, SupplierFactory
+from tests.parts import helpers
+from tests.parts.helpers import fresh, refusal
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-def refusal(call) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call()
-    return caught.value
-
-
-def fresh(instance):
-    return type(instance).objects.get(pk=instance.pk)
-
-
-def receive(branch, part, by, amount, cost="50.00"):
-    return services.stock_move_post(
-        branch=branch,
-        part=part,
-        kind=MoveKind.RECEIPT,
-        amount=Decimal(amount),
-        unit_cost=Decimal(cost),
-        by=by,
-        document="PO-TEST",
-    )
+# Deliveries in these tests name a document.
+receive = partial(helpers.receive, document="PO-TEST")
 
 
 def part_data(**overrides) -> dict:
@@ -403,8 +379,7 @@ def test_the_ledger_is_untouched_by_catalogue_changes(branch, parts_clerk):
     services.bin_assign(branch=branch, part=part, bin=BinFactory(branch=branch), by=parts_clerk)
     set_levels(branch, part, parts_clerk, 1, 2, 10)
 
-    total = StockMove.objects.filter(branch=branch, part=part).aggregate(t=Sum("quantity"))["t"]
-    assert total == PartStock.objects.get(branch=branch, part=part).on_hand == 4
+    assert helpers.ledger_total(branch, part) == helpers.stock(branch, part).on_hand == 4
 
 
 # --- suppliers -----------------------------------------------------------------------------
@@ -445,9 +420,8 @@ def test_a_replaced_number_is_not_taken_into_stock(branch, parts_clerk):
     old, new = PartFactory(), PartFactory()
     services.part_supersede(part=old, successor=new, by=parts_clerk)
     # when the clerk tries to keep the old number
-    with pytest.raises(DomainError) as refused:
-        services.stock_open(branch=branch, part=old, by=parts_clerk)
+    error = refusal(lambda: services.stock_open(branch=branch, part=old, by=parts_clerk))
     # then it is refused, naming the new number, and nothing is created
-    assert refused.value.code == "part_superseded"
-    assert new.number in str(refused.value.message)
+    assert error.code == "part_superseded"
+    assert new.number in str(error.message)
     assert not PartStock.objects.filter(part=old).exists()

@@ -6,10 +6,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from dealer_crm.errors import DomainError, StateConflict
+from dealer_crm.errors import StateConflict
 from parts import selectors, services
 from parts.choices import (
     IssueKind,
@@ -19,7 +18,7 @@ from parts.choices import (
     StocktakeScope,
     Unit,
 )
-from parts.models import LostSale, PartIssue, PartIssueLine, PartStock, StockMove
+from parts.models import LostSale, PartIssue, PartIssueLine, StockMove
 from tests.factories import (
     BinFactory,
     BranchFactory,
@@ -29,75 +28,20 @@ from tests.factories import (
     SupplierFactory,
 )
 from tests.factories.concurrency import run_in_threads
+from tests.parts.helpers import (
+    delivered,
+    fresh,
+    ledger_balanced,
+    receive,
+    refusal,
+    stock,
+    voucher,
+    walk,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 TODAY = timezone.localdate()
-STEPS = [IssueStatus.CHECKED, IssueStatus.PICKED, IssueStatus.RECHECKED, IssueStatus.HANDED_OVER]
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-def refusal(call) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call()
-    return caught.value
-
-
-def fresh(instance):
-    return type(instance).objects.get(pk=instance.pk)
-
-
-def receive(branch, part, by, amount, cost="50.00"):
-    return services.stock_move_post(
-        branch=branch,
-        part=part,
-        kind=MoveKind.RECEIPT,
-        amount=Decimal(amount),
-        unit_cost=Decimal(cost),
-        by=by,
-    )
-
-
-def stock(branch, part) -> PartStock:
-    return PartStock.objects.get(branch=branch, part=part)
-
-
-def ledger_balanced(*branches) -> bool:
-    for held in PartStock.objects.filter(branch__in=branches):
-        total = StockMove.objects.filter(branch=held.branch, part=held.part).aggregate(
-            t=Sum("quantity")
-        )["t"]
-        if (total or 0) != held.on_hand:
-            return False
-    return True
-
-
-def voucher(branch, by, lines, kind=IssueKind.WORK_ORDER, **kwargs):
-    """lines: [(part, quantity)] or [(part, quantity, unit price)]"""
-    if kind == IssueKind.WORK_ORDER:
-        kwargs.setdefault("work_order_reference", "WO2026-0001")
-    return services.part_issue_create(
-        branch=branch,
-        kind=kind,
-        lines=[
-            {"part": line[0], "quantity": Decimal(line[1])}
-            | ({"unit_price": Decimal(line[2])} if len(line) > 2 else {})
-            for line in lines
-        ],
-        by=by,
-        **kwargs,
-    )
-
-
-def walk(issue, by, until=IssueStatus.HANDED_OVER):
-    for step in STEPS[: STEPS.index(until) + 1]:
-        issue = services.part_issue_advance(issue=issue, step=step, by=by)
-    return issue
 
 
 @pytest.fixture
@@ -693,18 +637,7 @@ def test_an_emergency_order_handed_over_is_not_a_line_served_from_stock(
     )
     services.emergency_order_deposit(emergency_order=order, amount=Decimal("20.00"), by=advisor)
     order = services.emergency_order_place(emergency_order=order, by=parts_clerk)
-    purchase = order.purchase_order
-    receipt = services.receipt_check(
-        purchase_order=purchase,
-        by=parts_clerk,
-        boxes_expected=1,
-        boxes_counted=1,
-        packaging_intact=True,
-        lines=[{"order_line": purchase.lines.get(), "received_quantity": 1, "checked": True}],
-    )
-    services.receipt_register(
-        receipt=receipt, by=parts_clerk, bins={receipt.lines.get().pk: BinFactory(branch=branch)}
-    )
+    delivered(order.purchase_order, parts_clerk, bin=BinFactory(branch=branch))
     services.emergency_order_hand_over(emergency_order=order, by=advisor)
     # then the one request was not served from stock at first asking: 0 of 1, not 1 of 2
     result = figures(branch)

@@ -3,11 +3,12 @@ consumption, lead time and min / max, and emergency orders for a customer (即�
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from dealer_crm.errors import DomainError, StateConflict
+from dealer_crm.errors import StateConflict
 from dealer_crm.models import Notification
 from parts import services
 from parts.choices import (
@@ -36,43 +37,15 @@ from tests.factories import (
     SupplierFactory,
     VehicleFactory,
 )
+from tests.parts import helpers
+from tests.parts.helpers import delivered, fresh, refusal, take, walk
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 TODAY = timezone.localdate()
 
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-def refusal(call) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call()
-    return caught.value
-
-
-def fresh(instance):
-    return type(instance).objects.get(pk=instance.pk)
-
-
-def receive(branch, part, by, amount, cost="20.00"):
-    return services.stock_move_post(
-        branch=branch,
-        part=part,
-        kind=MoveKind.RECEIPT,
-        amount=Decimal(amount),
-        unit_cost=Decimal(cost),
-        by=by,
-    )
-
-
-def take(branch, part, by, amount, kind=MoveKind.WORK_ORDER_ISSUE):
-    return services.stock_move_post(
-        branch=branch, part=part, kind=kind, amount=Decimal(amount), by=by
-    )
+# Deliveries in these tests come at 20 CNY unless a test says otherwise.
+receive = partial(helpers.receive, cost="20.00")
 
 
 @pytest.fixture
@@ -89,25 +62,6 @@ def order_for(branch, by, supplier, lines, **kwargs):
     return services.purchase_order_create(
         branch=branch, supplier=supplier, kind=OrderKind.STOCK, lines=lines, by=by, **kwargs
     )
-
-
-def receive_in_full(order, by, place=None):
-    """Check every outstanding line as arrived in full, and register it."""
-    order = fresh(order)
-    lines = [
-        {"order_line": line, "received_quantity": line.outstanding, "checked": True}
-        for line in order.lines.all()
-    ]
-    receipt = services.receipt_check(
-        purchase_order=order,
-        by=by,
-        boxes_expected=1,
-        boxes_counted=1,
-        packaging_intact=True,
-        lines=lines,
-    )
-    bins = {line.pk: place for line in receipt.lines.all()} if place else {}
-    return services.receipt_register(receipt=receipt, by=by, bins=bins)
 
 
 # --- purchase orders -----------------------------------------------------------------------
@@ -166,9 +120,9 @@ def test_the_unit_cost_defaults_to_the_branchs_average_cost(
     branch, other_branch, parts_clerk, supplier, plug
 ):
     # given plugs at an average of 23.3333 here and 99 at the other branch
-    receive(branch, plug, parts_clerk, 2, "20.00")
-    receive(branch, plug, parts_clerk, 1, "30.00")
-    receive(other_branch, plug, parts_clerk, 1, "99.00")
+    receive(branch, plug, parts_clerk, 2, cost="20.00")
+    receive(branch, plug, parts_clerk, 1, cost="30.00")
+    receive(other_branch, plug, parts_clerk, 1, cost="99.00")
     new_part = PartFactory(supplier=supplier)
     # when ordered without a cost, next to a part never stocked and one with its cost given
     order = order_for(
@@ -240,17 +194,7 @@ def test_an_order_received_against_is_not_cancelled(branch, parts_clerk, supplie
     # given an order of 10 with 4 received
     order = order_for(branch, parts_clerk, supplier, [{"part": plug, "quantity": Decimal(10)}])
     services.purchase_order_place(purchase_order=order, by=parts_clerk)
-    receipt = services.receipt_check(
-        purchase_order=order,
-        by=parts_clerk,
-        boxes_expected=1,
-        boxes_counted=1,
-        packaging_intact=True,
-        lines=[{"order_line": order.lines.get(), "received_quantity": 4, "checked": True}],
-    )
-    services.receipt_register(
-        receipt=receipt, by=parts_clerk, bins={receipt.lines.get().pk: BinFactory(branch=branch)}
-    )
+    delivered(order, parts_clerk, {plug: 4}, bin=BinFactory(branch=branch))
     # when it is cancelled
     error = refusal(
         lambda: services.purchase_order_cancel(
@@ -276,17 +220,7 @@ def test_only_a_partly_received_order_is_closed_and_with_a_reason(
     assert error.code == "order_not_partly_received"
     assert fresh(order).status == PurchaseOrderStatus.ORDERED
     # when 4 arrive, it is closed with a reason, not without
-    receipt = services.receipt_check(
-        purchase_order=order,
-        by=parts_clerk,
-        boxes_expected=1,
-        boxes_counted=1,
-        packaging_intact=True,
-        lines=[{"order_line": order.lines.get(), "received_quantity": 4, "checked": True}],
-    )
-    services.receipt_register(
-        receipt=receipt, by=parts_clerk, bins={receipt.lines.get().pk: BinFactory(branch=branch)}
-    )
+    delivered(order, parts_clerk, {plug: 4}, bin=BinFactory(branch=branch))
     error = refusal(
         lambda: services.purchase_order_close(purchase_order=order, by=parts_clerk, reason="")
     )
@@ -819,19 +753,11 @@ def test_the_part_arrives_when_its_order_is_fully_registered_and_the_advisor_is_
     purchase = fresh(order).purchase_order
     place = BinFactory(branch=branch)
     # when 1 arrives, then nothing is held yet and nobody is told
-    receipt = services.receipt_check(
-        purchase_order=purchase,
-        by=parts_clerk,
-        boxes_expected=1,
-        boxes_counted=1,
-        packaging_intact=True,
-        lines=[{"order_line": purchase.lines.get(), "received_quantity": 1, "checked": True}],
-    )
-    services.receipt_register(receipt=receipt, by=parts_clerk, bins={receipt.lines.get().pk: place})
+    delivered(purchase, parts_clerk, {plug: 1}, bin=place)
     assert fresh(order).status == EmergencyStatus.ORDERED
     assert not Notification.objects.exists()
     # when the second arrives
-    receive_in_full(purchase, parts_clerk)
+    delivered(purchase, parts_clerk)
     # then the order has arrived, both are held for the customer, and the advisor is told once
     order = fresh(order)
     assert order.status == EmergencyStatus.ARRIVED and order.arrived_at is not None
@@ -848,7 +774,7 @@ def test_the_arrived_part_is_handed_over_on_a_counter_sale_voucher_at_the_quoted
 ):
     # given an emergency order of 2 arrived
     order = ordered(branch, advisor, parts_clerk, customer, supplier, plug, 2)
-    receive_in_full(fresh(order).purchase_order, parts_clerk, BinFactory(branch=branch))
+    delivered(fresh(order).purchase_order, parts_clerk, bin=BinFactory(branch=branch))
     # when it is handed over
     services.emergency_order_hand_over(emergency_order=order, by=advisor)
     # then a counter-sale voucher to the customer at 450 holds the 2, still reserved once
@@ -865,13 +791,7 @@ def test_the_arrived_part_is_handed_over_on_a_counter_sale_voucher_at_the_quoted
     ]
     assert PartStock.objects.get(branch=branch, part=plug).reserved == 2
     # and going through the counter posts the sale
-    for step in (
-        IssueStatus.CHECKED,
-        IssueStatus.PICKED,
-        IssueStatus.RECHECKED,
-        IssueStatus.HANDED_OVER,
-    ):
-        services.part_issue_advance(issue=issue, step=step, by=parts_clerk)
+    walk(issue, parts_clerk)
     held = PartStock.objects.get(branch=branch, part=plug)
     assert (held.on_hand, held.reserved) == (0, 0)
     assert StockMove.objects.filter(kind=MoveKind.COUNTER_SALE, quantity=-2).exists()
@@ -919,7 +839,7 @@ def test_an_arrived_emergency_order_is_not_cancelled(
     branch, advisor, parts_clerk, customer, supplier, plug
 ):
     order = ordered(branch, advisor, parts_clerk, customer, supplier, plug)
-    receive_in_full(fresh(order).purchase_order, parts_clerk, BinFactory(branch=branch))
+    delivered(fresh(order).purchase_order, parts_clerk, bin=BinFactory(branch=branch))
 
     error = refusal(
         lambda: services.emergency_order_cancel(emergency_order=order, by=advisor, reason="不要了")
@@ -953,7 +873,7 @@ def test_a_part_replaced_after_the_request_arrives_under_the_number_ordered(
     services.emergency_order_deposit(emergency_order=order, amount=Decimal("200.00"), by=advisor)
     order = services.emergency_order_place(emergency_order=order, by=parts_clerk)
     # when the new number arrives in full
-    receive_in_full(order.purchase_order, parts_clerk, BinFactory(branch=branch))
+    delivered(order.purchase_order, parts_clerk, bin=BinFactory(branch=branch))
     # then the order has arrived and the new number is held for the customer
     order = fresh(order)
     assert (order.status, order.part) == (EmergencyStatus.ARRIVED, newer)
@@ -970,9 +890,7 @@ def test_parts_returned_unused_are_not_counted_as_use(branch, parts_clerk, plug)
         work_order_reference="WO-1",
         by=parts_clerk,
     )
-    for step in (IssueStatus.CHECKED, IssueStatus.PICKED, IssueStatus.RECHECKED):
-        services.part_issue_advance(issue=issue, step=step, by=parts_clerk)
-    services.part_issue_advance(issue=issue, step=IssueStatus.HANDED_OVER, by=parts_clerk)
+    walk(issue, parts_clerk)
     services.part_return_to_stock(
         line=issue.lines.get(), amount=Decimal(9), by=parts_clerk, reason="换下未用"
     )

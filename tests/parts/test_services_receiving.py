@@ -4,15 +4,12 @@ line — and then put away and registered (入库登记), which posts the receip
 from decimal import Decimal
 
 import pytest
-from django.db.models import Sum
-from django.utils import translation
 
-from dealer_crm.errors import DomainError, StateConflict
+from dealer_crm.errors import StateConflict
 from parts import services
 from parts.choices import (
     Discrepancy,
     MoveKind,
-    OrderKind,
     PurchaseOrderStatus,
     ReceiptStatus,
     StocktakeScope,
@@ -20,35 +17,10 @@ from parts.choices import (
 )
 from parts.models import PartStock, PurchaseOrderLine, Receipt, StockMove
 from tests.factories import BinFactory, PartFactory, SupplierFactory
+from tests.factories.parts import draft_purchase_order, placed_purchase_order
+from tests.parts.helpers import fresh, ledger_balanced, receive, refusal
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-def refusal(call) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call()
-    return caught.value
-
-
-def fresh(instance):
-    return type(instance).objects.get(pk=instance.pk)
-
-
-def ledger_balanced(branch) -> bool:
-    """Every stock row of the branch equals the sum of its moves."""
-    for held in PartStock.objects.filter(branch=branch):
-        total = StockMove.objects.filter(branch=branch, part=held.part).aggregate(
-            t=Sum("quantity")
-        )["t"]
-        if (total or 0) != held.on_hand:
-            return False
-    return True
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture
@@ -68,19 +40,8 @@ def oil(supplier):
 
 def make_order(branch, by, supplier, lines, place=True):
     """lines: [(part, quantity, unit cost)]"""
-    order = services.purchase_order_create(
-        branch=branch,
-        supplier=supplier,
-        kind=OrderKind.STOCK,
-        lines=[
-            {"part": part, "quantity": Decimal(quantity), "unit_cost": Decimal(cost)}
-            for part, quantity, cost in lines
-        ],
-        by=by,
-    )
-    if place:
-        order = services.purchase_order_place(purchase_order=order, by=by)
-    return order
+    make = placed_purchase_order if place else draft_purchase_order
+    return make(branch, by, lines, supplier=supplier)
 
 
 def order_line(order, part) -> PurchaseOrderLine:
@@ -102,6 +63,18 @@ def check(order, by, counts, **kwargs):
         )
     options = {"boxes_expected": 2, "boxes_counted": 2, "packaging_intact": True, **kwargs}
     return services.receipt_check(purchase_order=order, by=by, lines=lines, **options)
+
+
+def check_lines(order, by, lines):
+    """The delivery checked with `lines` just as they are given, in one intact box."""
+    return services.receipt_check(
+        purchase_order=order,
+        by=by,
+        boxes_expected=1,
+        boxes_counted=1,
+        packaging_intact=True,
+        lines=lines,
+    )
 
 
 @pytest.fixture
@@ -155,16 +128,7 @@ def test_an_unchecked_line_is_refused(parts_clerk, plug, plug_order):
         "checked": False,
     }
 
-    error = refusal(
-        lambda: services.receipt_check(
-            purchase_order=plug_order,
-            by=parts_clerk,
-            boxes_expected=1,
-            boxes_counted=1,
-            packaging_intact=True,
-            lines=[line],
-        )
-    )
+    error = refusal(lambda: check_lines(plug_order, parts_clerk, [line]))
 
     assert (error.code, error.field) == ("line_not_checked", "lines")
     assert not Receipt.objects.exists()
@@ -239,16 +203,7 @@ def test_a_line_of_another_order_is_refused(branch, parts_clerk, supplier, plug,
         "checked": True,
     }
 
-    error = refusal(
-        lambda: services.receipt_check(
-            purchase_order=plug_order,
-            by=parts_clerk,
-            boxes_expected=1,
-            boxes_counted=1,
-            packaging_intact=True,
-            lines=[line],
-        )
-    )
+    error = refusal(lambda: check_lines(plug_order, parts_clerk, [line]))
 
     assert error.code == "line_not_outstanding"
     assert not Receipt.objects.exists()
@@ -331,14 +286,7 @@ def test_registering_posts_the_accepted_quantity_at_the_order_cost(
 def test_registering_updates_the_moving_average_cost(branch, parts_clerk, supplier, plug):
     # given 10 plugs on the shelf at 50 CNY
     services.bin_assign(branch=branch, part=plug, bin=BinFactory(branch=branch), by=parts_clerk)
-    services.stock_move_post(
-        branch=branch,
-        part=plug,
-        kind=MoveKind.RECEIPT,
-        amount=Decimal(10),
-        unit_cost=Decimal("50.00"),
-        by=parts_clerk,
-    )
+    receive(branch, plug, parts_clerk, 10, "50.00")
     # when 30 more are received at 70 CNY
     order = make_order(branch, parts_clerk, supplier, [(plug, 30, "70.00")])
     register(check(order, parts_clerk, {plug: 30}), parts_clerk)
@@ -473,14 +421,7 @@ def test_registering_into_a_frozen_zone_is_refused_and_nothing_changes(
     services.bin_assign(
         branch=branch, part=plug, bin=BinFactory(branch=branch, zone="A"), by=parts_clerk
     )
-    services.stock_move_post(
-        branch=branch,
-        part=plug,
-        kind=MoveKind.RECEIPT,
-        amount=Decimal(5),
-        unit_cost=Decimal("50.00"),
-        by=parts_clerk,
-    )
+    receive(branch, plug, parts_clerk, 5, "50.00")
     receipt = check(plug_order, parts_clerk, {plug: 10})
     stocktake = services.stocktake_start(
         branch=branch, scope=StocktakeScope.ZONE, zone="A", by=parts_clerk
@@ -518,16 +459,7 @@ def test_putting_away_a_new_part_into_a_frozen_zone_is_refused(
 
 
 def test_stock_is_never_brought_in_at_a_negative_cost(branch, parts_clerk, plug):
-    error = refusal(
-        lambda: services.stock_move_post(
-            branch=branch,
-            part=plug,
-            kind=MoveKind.RECEIPT,
-            amount=Decimal(1),
-            unit_cost=Decimal("-1.00"),
-            by=parts_clerk,
-        )
-    )
+    error = refusal(lambda: receive(branch, plug, parts_clerk, 1, "-1.00"))
 
     assert (error.code, error.field) == ("cost_negative", "unit_cost")
     assert not StockMove.objects.exists()

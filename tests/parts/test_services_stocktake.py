@@ -5,10 +5,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from dealer_crm.errors import DomainError, StateConflict
+from dealer_crm.errors import StateConflict
 from parts import selectors, services
 from parts.choices import (
     IssueKind,
@@ -19,54 +18,23 @@ from parts.choices import (
     StocktakeStatus,
     Unit,
 )
-from parts.models import PartStock, StockMove, Stocktake
+from parts.models import StockMove, Stocktake
 from tests.factories import BinFactory, PartFactory, SupplierFactory
+from tests.factories.parts import placed_purchase_order
+from tests.parts.helpers import (
+    delivered,
+    fresh,
+    ledger_balanced,
+    receive,
+    refusal,
+    stock,
+    voucher,
+    walk,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 TODAY = timezone.localdate()
-STEPS = [IssueStatus.CHECKED, IssueStatus.PICKED, IssueStatus.RECHECKED, IssueStatus.HANDED_OVER]
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-def refusal(call) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call()
-    return caught.value
-
-
-def fresh(instance):
-    return type(instance).objects.get(pk=instance.pk)
-
-
-def stock(branch, part) -> PartStock:
-    return PartStock.objects.get(branch=branch, part=part)
-
-
-def ledger_balanced(*branches) -> bool:
-    for held in PartStock.objects.filter(branch__in=branches):
-        total = StockMove.objects.filter(branch=held.branch, part=held.part).aggregate(
-            t=Sum("quantity")
-        )["t"]
-        if (total or 0) != held.on_hand:
-            return False
-    return True
-
-
-def receive(branch, part, by, amount, cost="50.00"):
-    return services.stock_move_post(
-        branch=branch,
-        part=part,
-        kind=MoveKind.RECEIPT,
-        amount=Decimal(amount),
-        unit_cost=Decimal(cost),
-        by=by,
-    )
 
 
 def shelved(branch, by, *, zone="A", amount=10, cost="50.00", **part_fields):
@@ -207,24 +175,6 @@ def test_scopes_that_do_not_overlap_are_counted_side_by_side(branch, other_branc
 # --- no move while frozen ------------------------------------------------------------------
 
 
-def voucher(branch, by, part, amount, kind=IssueKind.WORK_ORDER, **kwargs):
-    if kind == IssueKind.WORK_ORDER:
-        kwargs.setdefault("work_order_reference", "WO2026-0001")
-    return services.part_issue_create(
-        branch=branch,
-        kind=kind,
-        lines=[{"part": part, "quantity": Decimal(amount)}],
-        by=by,
-        **kwargs,
-    )
-
-
-def walk(issue, by, steps=STEPS):
-    for step in steps:
-        issue = services.part_issue_advance(issue=issue, step=step, by=by)
-    return issue
-
-
 def test_a_receipt_into_a_frozen_row_is_refused_naming_the_stocktake(branch, parts_clerk):
     part = shelved(branch, parts_clerk, zone="A", amount=10)
     stocktake = start(branch, parts_clerk, StocktakeScope.ZONE, zone="A")
@@ -241,12 +191,12 @@ def test_a_receipt_into_a_frozen_row_is_refused_naming_the_stocktake(branch, par
 
 def test_an_issue_hand_over_of_a_frozen_row_is_refused(branch, parts_clerk):
     part = shelved(branch, parts_clerk, zone="A", amount=10)
-    issue = walk(voucher(branch, parts_clerk, part, 3), parts_clerk, STEPS[:3])
+    issue = walk(voucher(branch, parts_clerk, [(part, 3)]), parts_clerk, IssueStatus.RECHECKED)
     stocktake = start(
         branch, parts_clerk, StocktakeScope.CLASSIFICATION, classification=part.classification
     )
 
-    error = refusal(lambda: walk(issue, parts_clerk, STEPS[3:]))
+    error = refusal(lambda: walk(issue, parts_clerk, since=IssueStatus.RECHECKED))
 
     assert error.code == "stocktake_frozen"
     assert stocktake.number in str(error.message)
@@ -256,7 +206,7 @@ def test_an_issue_hand_over_of_a_frozen_row_is_refused(branch, parts_clerk):
 
 def test_a_return_to_a_frozen_row_is_refused(branch, parts_clerk):
     part = shelved(branch, parts_clerk, zone="A", amount=10)
-    line = walk(voucher(branch, parts_clerk, part, 3), parts_clerk).lines.get()
+    line = walk(voucher(branch, parts_clerk, [(part, 3)]), parts_clerk).lines.get()
     stocktake = start(branch, parts_clerk)
 
     error = refusal(
@@ -273,13 +223,13 @@ def test_a_return_to_a_frozen_row_is_refused(branch, parts_clerk):
 def test_a_transfer_out_of_a_frozen_row_is_refused(branch, other_branch, parts_clerk):
     part = shelved(branch, parts_clerk, zone="A", amount=10)
     issue = walk(
-        voucher(branch, parts_clerk, part, 3, kind=IssueKind.TRANSFER, to_branch=other_branch),
+        voucher(branch, parts_clerk, [(part, 3)], kind=IssueKind.TRANSFER, to_branch=other_branch),
         parts_clerk,
-        STEPS[:3],
+        IssueStatus.RECHECKED,
     )
     start(branch, parts_clerk)
 
-    error = refusal(lambda: walk(issue, parts_clerk, STEPS[3:]))
+    error = refusal(lambda: walk(issue, parts_clerk, since=IssueStatus.RECHECKED))
 
     assert error.code == "stocktake_frozen"
     assert not StockMove.objects.filter(
@@ -294,13 +244,13 @@ def test_a_transfer_into_a_frozen_row_at_the_other_branch_is_refused(
     part = shelved(branch, parts_clerk, zone="A", amount=10)
     receive(other_branch, part, parts_clerk, 2)
     issue = walk(
-        voucher(branch, parts_clerk, part, 3, kind=IssueKind.TRANSFER, to_branch=other_branch),
+        voucher(branch, parts_clerk, [(part, 3)], kind=IssueKind.TRANSFER, to_branch=other_branch),
         parts_clerk,
-        STEPS[:3],
+        IssueStatus.RECHECKED,
     )
     there = start(other_branch, parts_clerk)
     # when the transfer is handed over, then it is refused naming the other branch's stocktake
-    error = refusal(lambda: walk(issue, parts_clerk, STEPS[3:]))
+    error = refusal(lambda: walk(issue, parts_clerk, since=IssueStatus.RECHECKED))
     assert error.code == "stocktake_frozen"
     assert there.number in str(error.message)
     assert (stock(branch, part).on_hand, stock(other_branch, part).on_hand) == (10, 2)
@@ -313,7 +263,7 @@ def test_rows_outside_the_scope_still_move(branch, parts_clerk):
     start(branch, parts_clerk, StocktakeScope.ZONE, zone="A")
 
     receive(branch, elsewhere, parts_clerk, 5)
-    walk(voucher(branch, parts_clerk, elsewhere, 3), parts_clerk)
+    walk(voucher(branch, parts_clerk, [(elsewhere, 3)]), parts_clerk)
 
     assert stock(branch, elsewhere).on_hand == 12
 
@@ -441,7 +391,7 @@ def test_a_loss_leaving_less_than_is_reserved_is_refused_and_nothing_is_posted(b
     # given 10 plugs with 6 held for jobs, and filters frozen with them
     plug = shelved(branch, parts_clerk, amount=10)
     oil_filter = shelved(branch, parts_clerk, amount=4)
-    voucher(branch, parts_clerk, plug, 6)
+    voucher(branch, parts_clerk, [(plug, 6)])
     stocktake = start(branch, parts_clerk)
     # when 5 plugs (fewer than the 6 held) and 5 filters are counted and it is approved
     count(stocktake, parts_clerk, {plug: 5, oil_filter: 5})
@@ -460,7 +410,7 @@ def test_a_loss_that_leaves_what_is_reserved_is_posted_and_keeps_the_reservation
     branch, parts_clerk
 ):
     plug = shelved(branch, parts_clerk, amount=10)
-    voucher(branch, parts_clerk, plug, 6)
+    voucher(branch, parts_clerk, [(plug, 6)])
     stocktake = start(branch, parts_clerk)
     count(stocktake, parts_clerk, {plug: 6})
 
@@ -525,23 +475,8 @@ def test_a_stocktake_with_a_supplier_part_keeps_the_ledger_whole(branch, parts_c
     # the whole cycle once more on a part received through an order, checked at the end
     supplier = SupplierFactory()
     part = shelved(branch, parts_clerk, amount=0, supplier=supplier)
-    order = services.purchase_order_create(
-        branch=branch,
-        supplier=supplier,
-        kind="stock",
-        lines=[{"part": part, "quantity": Decimal(5), "unit_cost": Decimal("12.00")}],
-        by=parts_clerk,
-    )
-    services.purchase_order_place(purchase_order=order, by=parts_clerk)
-    receipt = services.receipt_check(
-        purchase_order=order,
-        by=parts_clerk,
-        boxes_expected=1,
-        boxes_counted=1,
-        packaging_intact=True,
-        lines=[{"order_line": order.lines.get(), "received_quantity": 5, "checked": True}],
-    )
-    services.receipt_register(receipt=receipt, by=parts_clerk)
+    order = placed_purchase_order(branch, parts_clerk, [(part, 5, "12.00")], supplier=supplier)
+    delivered(order, parts_clerk)
     stocktake = start(branch, parts_clerk)
     count(stocktake, parts_clerk, {part: 7})
     services.stocktake_approve(stocktake=stocktake, by=parts_clerk)
