@@ -6,6 +6,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .choices import VehicleAgeSegment
+from .filters import customer_search_condition
 from .models import Contact, Customer, OdometerReading, TimelineEntry, Vehicle
 
 # DOMAIN §1 master-data completeness: the items a complete customer record has filled.
@@ -96,6 +97,24 @@ def customer_list(*, user: User) -> QuerySet[Customer]:
 def vehicle_list(*, user: User) -> QuerySet[Vehicle]:
     return (
         Vehicle.objects.for_user(user).with_age_segment().select_related("owner", "owner__branch")
+    )
+
+
+# A picker offers customers once this much of a name, phone, VIN or plate is typed.
+PICKER_MIN_TERM = 2
+
+
+def customers_matching(*, branch, term: str, limit: int) -> list[Customer]:
+    """The branch's active customers matching what was typed in a picker (the one search box's
+    rules), by name; none until at least two characters are typed."""
+    term = term.strip()
+    if len(term) < PICKER_MIN_TERM:
+        return []
+    return list(
+        Customer.objects.active()
+        .filter(branch=branch)
+        .filter(customer_search_condition(term))
+        .order_by("name", "pk")[:limit]
     )
 
 

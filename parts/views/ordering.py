@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from customers.filters import customer_search_condition
 from customers.forms import staff_choices
 from customers.models import Customer
+from customers.selectors import customers_matching
 from dealer_crm.audit import history_entries
 from dealer_crm.errors import DomainError
 from dealer_crm.forms import bootstrap_widgets
@@ -267,14 +267,7 @@ def _customer_options(request, branch):
     """The customer select's options for what was typed in the search box (htmx)."""
     search = CustomerSearchForm(request.GET)
     term = search.cleaned_data["customer_search"].strip() if search.is_valid() else ""
-    customers = []
-    if len(term) >= 2:
-        customers = list(
-            Customer.objects.active()
-            .filter(branch=branch)
-            .filter(customer_search_condition(term))
-            .order_by("name", "pk")[:CUSTOMER_CHOICES_LIMIT]
-        )
+    customers = customers_matching(branch=branch, term=term, limit=CUSTOMER_CHOICES_LIMIT)
     only = customers[0] if len(customers) == 1 else None
     return render(
         request,

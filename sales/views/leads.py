@@ -20,8 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from customers.filters import customer_search_condition
-from customers.models import Customer
+from customers.selectors import customers_matching
 from dealer_crm.audit import history_entries
 from dealer_crm.choices import PiiChannel
 from dealer_crm.errors import DomainError
@@ -265,14 +264,7 @@ def _referrer_options(request, branch: Branch):
     """The referrer select's options for what was typed in its search box (htmx)."""
     search = ReferrerSearchForm(request.GET)
     term = search.cleaned_data["referrer_search"].strip() if search.is_valid() else ""
-    customers = []
-    if len(term) >= 2:
-        customers = (
-            Customer.objects.active()
-            .filter(branch=branch)
-            .filter(customer_search_condition(term))
-            .order_by("name", "pk")[:REFERRER_CHOICES_LIMIT]
-        )
+    customers = customers_matching(branch=branch, term=term, limit=REFERRER_CHOICES_LIMIT)
     return render(
         request,
         "sales/_lead_referrer_options.html",
