@@ -53,6 +53,18 @@ def stock(branch, part) -> PartStock:
     return PartStock.objects.get(branch=branch, part=part)
 
 
+def set_levels(branch, part, by, minimum, reorder_point, maximum) -> PartStock:
+    """The min / reorder point / max the branch keeps of `part`."""
+    return services.stock_levels_set(
+        branch=branch,
+        part=part,
+        by=by,
+        min_quantity=Decimal(minimum),
+        reorder_point=Decimal(reorder_point),
+        max_quantity=Decimal(maximum),
+    )
+
+
 def ledger_total(branch, part) -> Decimal | None:
     """The sum of the moves of `part` at `branch` (None before the first)."""
     return StockMove.objects.filter(branch=branch, part=part).aggregate(t=Sum("quantity"))["t"]

@@ -11,6 +11,7 @@ from parts.choices import IssueKind, MoveKind, StocktakeScope
 from parts.models import Bin, Part, PartStock, StockMove, Supplier
 from tests.factories import BinFactory, PartFactory, SupplierFactory
 from tests.factories.parts import stocked
+from tests.parts.helpers import set_levels
 
 pytestmark = pytest.mark.django_db
 
@@ -198,10 +199,7 @@ def test_stock_filters_to_what_needs_reordering(api_as, parts_clerk, branch):
     stocked(branch, low, parts_clerk, 2)
     stocked(branch, plenty, parts_clerk, 50)
     for part in (low, plenty):
-        services.stock_levels_set(
-            branch=branch, part=part, by=parts_clerk, min_quantity=Decimal(2),
-            max_quantity=Decimal(20), reorder_point=Decimal(5),
-        )  # fmt: skip
+        set_levels(branch, part, parts_clerk, 2, 5, 20)
     response = api_as(parts_clerk).get(f"{API}stock/", {"to_reorder": "true"})
     assert [row["part"] for row in response.json()["results"]] == [low.pk]
 

@@ -29,7 +29,7 @@ from parts.models import (
 )
 from tests.factories import BinFactory, CustomerFactory, PartFactory, SupplierFactory
 from tests.factories.parts import placed_purchase_order, stocked
-from tests.parts.helpers import delivered, voucher, walk
+from tests.parts.helpers import delivered, set_levels, voucher, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -459,10 +459,7 @@ def test_suggestions_are_computed_ordered_and_dismissed(api_as, parts_clerk, bra
     supplied, orphan = PartFactory(supplier=SupplierFactory()), PartFactory()
     for part in (supplied, orphan):
         stocked(branch, part, parts_clerk, 2)
-        services.stock_levels_set(
-            branch=branch, part=part, by=parts_clerk, min_quantity=Decimal(2),
-            max_quantity=Decimal(20), reorder_point=Decimal(5),
-        )  # fmt: skip
+        set_levels(branch, part, parts_clerk, 2, 5, 20)
     # when today's suggestions are computed, the supplied one ordered, the other dismissed
     computed = client.post(f"{API}reorder-suggestions/compute/")
     by_part = {s.part_id: s for s in ReorderSuggestion.objects.all()}

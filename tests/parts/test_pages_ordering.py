@@ -26,7 +26,7 @@ from tests.factories import (
     SupplierFactory,
     VehicleFactory,
 )
-from tests.parts.helpers import delivered
+from tests.parts.helpers import delivered, set_levels
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +34,7 @@ pytestmark = pytest.mark.django_db
 def stock_to_reorder(branch, clerk, *, supplier=None, reorder_point=4, maximum=10):
     """A part the branch keeps between levels and has none of: the compute suggests it."""
     part = PartFactory(supplier=supplier)
-    services.stock_levels_set(
-        branch=branch,
-        part=part,
-        by=clerk,
-        min_quantity=Decimal(2),
-        max_quantity=Decimal(maximum),
-        reorder_point=Decimal(reorder_point),
-    )
+    set_levels(branch, part, clerk, 2, reorder_point, maximum)
     return part
 
 

@@ -108,14 +108,7 @@ def test_stock_list_shows_quantities_value_and_highlights_what_to_reorder(
 ):
     # given a plug at its reorder point and oil well above it
     plug = receive(branch, PartFactory(number="PLUG1"), parts_clerk, 4, cost="25.00")
-    services.stock_levels_set(
-        branch=branch,
-        part=plug.part,
-        by=parts_clerk,
-        min_quantity=Decimal(2),
-        max_quantity=Decimal(20),
-        reorder_point=Decimal(5),
-    )
+    helpers.set_levels(branch, plug.part, parts_clerk, 2, 5, 20)
     oil = receive(branch, PartFactory(number="OIL01", unit="litre"), parts_clerk, 50)
     client.force_login(parts_clerk)
     response = client.get(reverse("parts:stock-list"))
@@ -135,14 +128,7 @@ def test_stock_list_filters(client, parts_clerk, branch):
     loose = receive(branch, PartFactory(), parts_clerk, 1)
     sell(branch, loose.part, parts_clerk, 1)
     low = receive(branch, PartFactory(), parts_clerk, 1)
-    services.stock_levels_set(
-        branch=branch,
-        part=low.part,
-        by=parts_clerk,
-        min_quantity=Decimal(0),
-        max_quantity=Decimal(0),
-        reorder_point=Decimal(3),
-    )
+    helpers.set_levels(branch, low.part, parts_clerk, 0, 3, 0)
     client.force_login(parts_clerk)
 
     def listed(**params) -> set[int]:

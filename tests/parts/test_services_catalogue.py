@@ -13,7 +13,7 @@ from parts.choices import PartClass, StocktakeScope
 from parts.models import Bin, Part, PartStock
 from tests.factories import BinFactory, PartFactory, SupplierFactory
 from tests.parts import helpers
-from tests.parts.helpers import fresh, refusal
+from tests.parts.helpers import fresh, refusal, set_levels
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -147,17 +147,6 @@ def test_part_update_refuses_a_field_that_is_not_editable(parts_clerk, field):
 
 
 # --- stock levels --------------------------------------------------------------------------
-
-
-def set_levels(branch, part, by, minimum, reorder_point, maximum):
-    return services.stock_levels_set(
-        branch=branch,
-        part=part,
-        by=by,
-        min_quantity=Decimal(minimum),
-        reorder_point=Decimal(reorder_point),
-        max_quantity=Decimal(maximum),
-    )
 
 
 def test_stock_levels_are_kept_when_min_reorder_point_and_max_are_in_order(branch, parts_clerk):

@@ -316,7 +316,7 @@ def test_a_transfer_moves_stock_to_the_other_branch_at_its_cost(
         Decimal(10),
         Decimal("50.0000"),
     )
-    assert came.document == issue.number
+    assert came.document == f"{issue.number} / {branch.name}"  # the voucher and where from
     assert (stock(branch, plug).on_hand, stock(branch, plug).reserved) == (0, 0)
     there = stock(other_branch, plug)
     assert (there.on_hand, there.average_cost) == (20, Decimal("40.0000"))

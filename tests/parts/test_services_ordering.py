@@ -38,7 +38,7 @@ from tests.factories import (
     VehicleFactory,
 )
 from tests.parts import helpers
-from tests.parts.helpers import delivered, fresh, refusal, take, walk
+from tests.parts.helpers import delivered, fresh, refusal, set_levels, take, walk
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -248,17 +248,6 @@ def consume(branch, part, by, *, received, issued, sold, lost=0):
         )
 
 
-def levels(branch, part, by, minimum, reorder_point, maximum):
-    services.stock_levels_set(
-        branch=branch,
-        part=part,
-        by=by,
-        min_quantity=Decimal(minimum),
-        reorder_point=Decimal(reorder_point),
-        max_quantity=Decimal(maximum),
-    )
-
-
 def suggestion_for(branch, part) -> ReorderSuggestion:
     return ReorderSuggestion.objects.get(branch=branch, part=part, computed_on=TODAY)
 
@@ -270,7 +259,7 @@ def test_the_suggested_quantity_follows_use_lead_time_and_levels(
     # given over 90 days 45 plugs issued to jobs, 27 sold and 18 asked for in vain: 90, so
     # 1 a day; the supplier delivers in 10 days; 80 received leave 8; min 5, reorder point 8
     consume(branch, plug, parts_clerk, received=80, issued=45, sold=27, lost=18)
-    levels(branch, plug, parts_clerk, 5, 8, maximum)
+    set_levels(branch, plug, parts_clerk, 5, 8, maximum)
     # when the suggestions are computed
     opened = services.reorder_suggestions_compute(branch=branch, day=TODAY)
     # then the reorder point is max(8, 5 + 1 × 10) = 15; 8 ≤ 15 so order up to
@@ -300,7 +289,7 @@ def test_the_part_lead_time_serves_when_the_part_has_no_supplier(branch, parts_c
 def test_reserved_parts_do_not_count_as_available(branch, parts_clerk, plug):
     consume(branch, plug, parts_clerk, received=80, issued=45, sold=27)
     services.stock_reserve(branch=branch, part=plug, amount=Decimal(2), by=parts_clerk)
-    levels(branch, plug, parts_clerk, 0, 10, 30)
+    set_levels(branch, plug, parts_clerk, 0, 10, 30)
 
     services.reorder_suggestions_compute(branch=branch, day=TODAY)
 
@@ -311,7 +300,7 @@ def test_reserved_parts_do_not_count_as_available(branch, parts_clerk, plug):
 
 def test_a_part_above_its_reorder_point_gets_no_suggestion(branch, parts_clerk, plug):
     consume(branch, plug, parts_clerk, received=100, issued=45, sold=27)  # 28 left
-    levels(branch, plug, parts_clerk, 5, 8, 40)  # point 15
+    set_levels(branch, plug, parts_clerk, 5, 8, 40)  # point 15
 
     assert services.reorder_suggestions_compute(branch=branch, day=TODAY) == 0
     assert not ReorderSuggestion.objects.exists()
@@ -324,7 +313,7 @@ def test_a_part_neither_used_nor_given_levels_gets_no_suggestion(branch, parts_c
 
 
 def test_a_minimum_alone_makes_an_unused_part_ordered(branch, parts_clerk, plug):
-    levels(branch, plug, parts_clerk, 3, 3, 6)
+    set_levels(branch, plug, parts_clerk, 3, 3, 6)
 
     services.reorder_suggestions_compute(branch=branch, day=TODAY)
 
@@ -335,7 +324,7 @@ def test_parts_on_order_count_toward_the_stock(branch, parts_clerk, supplier, pl
     # given the worked example (8 available, point 15, up to 40), with 2 already on order
     # on a draft and 10 ordered of which 6 arrived (4 still to come)
     consume(branch, plug, parts_clerk, received=80, issued=45, sold=27, lost=18)
-    levels(branch, plug, parts_clerk, 5, 8, 40)
+    set_levels(branch, plug, parts_clerk, 5, 8, 40)
     order_for(branch, parts_clerk, supplier, [{"part": plug, "quantity": Decimal(2)}])
     partly = order_for(branch, parts_clerk, supplier, [{"part": plug, "quantity": Decimal(10)}])
     services.purchase_order_place(purchase_order=partly, by=parts_clerk)
@@ -352,7 +341,7 @@ def test_parts_on_order_count_toward_the_stock(branch, parts_clerk, supplier, pl
 
 def test_enough_on_order_means_no_suggestion(branch, parts_clerk, supplier, plug):
     consume(branch, plug, parts_clerk, received=80, issued=45, sold=27, lost=18)
-    levels(branch, plug, parts_clerk, 5, 8, 40)
+    set_levels(branch, plug, parts_clerk, 5, 8, 40)
     order_for(branch, parts_clerk, supplier, [{"part": plug, "quantity": Decimal(8)}])
 
     assert services.reorder_suggestions_compute(branch=branch, day=TODAY) == 0
@@ -365,7 +354,7 @@ def test_use_older_than_ninety_days_is_not_counted(branch, parts_clerk, plug):
         at=timezone.now() - timedelta(days=91)
     )
     take(branch, plug, parts_clerk, 9)
-    levels(branch, plug, parts_clerk, 1, 1, 0)
+    set_levels(branch, plug, parts_clerk, 1, 1, 0)
 
     services.reorder_suggestions_compute(branch=branch, day=TODAY)
 
@@ -387,8 +376,8 @@ def test_a_piece_part_is_suggested_in_whole_pieces_and_oil_in_litres(branch, par
     plug, oil = PartFactory(lead_time_days=10), PartFactory(lead_time_days=10, unit=Unit.LITRE)
     consume(branch, plug, parts_clerk, received=11, issued=10, sold=0)
     consume(branch, oil, parts_clerk, received=11, issued=10, sold=0)
-    levels(branch, plug, parts_clerk, 2, 2, 0)
-    levels(branch, oil, parts_clerk, 2, 2, 0)
+    set_levels(branch, plug, parts_clerk, 2, 2, 0)
+    set_levels(branch, oil, parts_clerk, 2, 2, 0)
 
     services.reorder_suggestions_compute(branch=branch, day=TODAY)
 
@@ -404,7 +393,7 @@ def test_a_piece_part_is_suggested_in_whole_pieces_and_oil_in_litres(branch, par
 def test_a_superseded_number_gets_no_suggestion(branch, parts_clerk, plug):
     old = PartFactory()
     consume(branch, old, parts_clerk, received=80, issued=45, sold=27, lost=18)
-    levels(branch, old, parts_clerk, 5, 8, 40)
+    set_levels(branch, old, parts_clerk, 5, 8, 40)
     services.part_supersede(part=old, successor=plug, by=parts_clerk)
 
     services.reorder_suggestions_compute(branch=branch, day=TODAY)
@@ -414,7 +403,7 @@ def test_a_superseded_number_gets_no_suggestion(branch, parts_clerk, plug):
 
 def test_suggestions_are_per_branch(branch, other_branch, parts_clerk, plug):
     consume(branch, plug, parts_clerk, received=80, issued=45, sold=27, lost=18)
-    levels(branch, plug, parts_clerk, 5, 8, 40)
+    set_levels(branch, plug, parts_clerk, 5, 8, 40)
     receive(other_branch, plug, parts_clerk, 50)
 
     assert services.reorder_suggestions_compute(branch=other_branch, day=TODAY) == 0
@@ -428,7 +417,7 @@ def test_rerunning_the_day_replaces_open_suggestions_and_keeps_decided_ones(
     # given three parts due for ordering, computed once
     open_part, ordered_part, dismissed_part = (PartFactory(supplier=supplier) for _ in range(3))
     for part in (open_part, ordered_part, dismissed_part):
-        levels(branch, part, parts_clerk, 5, 5, 10)
+        set_levels(branch, part, parts_clerk, 5, 5, 10)
     assert services.reorder_suggestions_compute(branch=branch, day=TODAY) == 3
     # and one of them ordered, one dismissed, and the open one needing more since
     services.purchase_orders_from_suggestions(
@@ -437,7 +426,7 @@ def test_rerunning_the_day_replaces_open_suggestions_and_keeps_decided_ones(
     services.reorder_suggestion_dismiss(
         suggestion=suggestion_for(branch, dismissed_part), by=parts_clerk
     )
-    levels(branch, open_part, parts_clerk, 5, 5, 12)
+    set_levels(branch, open_part, parts_clerk, 5, 5, 12)
     # when the day is computed again
     opened = services.reorder_suggestions_compute(branch=branch, day=TODAY)
     # then the open one is replaced by the new figure, the others kept, nothing doubled
@@ -449,7 +438,7 @@ def test_rerunning_the_day_replaces_open_suggestions_and_keeps_decided_ones(
 
 
 def test_an_open_suggestion_no_longer_due_disappears_on_rerun(branch, parts_clerk, plug):
-    levels(branch, plug, parts_clerk, 5, 5, 10)
+    set_levels(branch, plug, parts_clerk, 5, 5, 10)
     services.reorder_suggestions_compute(branch=branch, day=TODAY)
     receive(branch, plug, parts_clerk, 10)
 
@@ -463,7 +452,7 @@ def test_suggestions_become_one_draft_order_per_supplier(branch, parts_clerk, su
     plug, oil_filter = PartFactory(supplier=supplier), PartFactory(supplier=supplier)
     wiper = PartFactory(supplier=other_supplier)
     for part in (plug, oil_filter, wiper):
-        levels(branch, part, parts_clerk, 4, 4, 10)
+        set_levels(branch, part, parts_clerk, 4, 4, 10)
     services.reorder_suggestions_compute(branch=branch, day=TODAY)
     chosen = list(ReorderSuggestion.objects.filter(branch=branch))
     # when they are turned into orders
@@ -492,7 +481,7 @@ def test_a_suggestion_for_a_part_without_a_supplier_is_refused_and_nothing_is_or
 ):
     orphan = PartFactory(supplier=None)
     for part in (plug, orphan):
-        levels(branch, part, parts_clerk, 4, 4, 10)
+        set_levels(branch, part, parts_clerk, 4, 4, 10)
     services.reorder_suggestions_compute(branch=branch, day=TODAY)
 
     error = refusal(
@@ -510,7 +499,7 @@ def test_a_suggestion_for_a_part_without_a_supplier_is_refused_and_nothing_is_or
 
 
 def test_a_suggestion_already_ordered_is_not_ordered_again(branch, parts_clerk, plug):
-    levels(branch, plug, parts_clerk, 4, 4, 10)
+    set_levels(branch, plug, parts_clerk, 4, 4, 10)
     services.reorder_suggestions_compute(branch=branch, day=TODAY)
     suggestion = suggestion_for(branch, plug)
     services.purchase_orders_from_suggestions(suggestions=[suggestion], by=parts_clerk)
@@ -532,7 +521,7 @@ def test_ordering_no_suggestions_is_refused(parts_clerk):
 
 
 def test_cancelling_the_order_reopens_its_suggestions(branch, parts_clerk, plug):
-    levels(branch, plug, parts_clerk, 4, 4, 10)
+    set_levels(branch, plug, parts_clerk, 4, 4, 10)
     services.reorder_suggestions_compute(branch=branch, day=TODAY)
     (order,) = services.purchase_orders_from_suggestions(
         suggestions=[suggestion_for(branch, plug)], by=parts_clerk
@@ -545,7 +534,7 @@ def test_cancelling_the_order_reopens_its_suggestions(branch, parts_clerk, plug)
 
 
 def test_a_suggestion_is_dismissed_once(branch, parts_clerk, plug):
-    levels(branch, plug, parts_clerk, 4, 4, 10)
+    set_levels(branch, plug, parts_clerk, 4, 4, 10)
     services.reorder_suggestions_compute(branch=branch, day=TODAY)
     suggestion = suggestion_for(branch, plug)
 
@@ -894,7 +883,7 @@ def test_parts_returned_unused_are_not_counted_as_use(branch, parts_clerk, plug)
     services.part_return_to_stock(
         line=issue.lines.get(), amount=Decimal(9), by=parts_clerk, reason="换下未用"
     )
-    levels(branch, plug, parts_clerk, 30, 30, 0)
+    set_levels(branch, plug, parts_clerk, 30, 30, 0)
     # when the suggestions are computed
     services.reorder_suggestions_compute(branch=branch, day=TODAY)
     # then only the 9 used count: 0.1 a day
@@ -909,7 +898,7 @@ def test_a_past_day_counts_no_use_after_it(branch, parts_clerk, plug):
         at=timezone.now() - timedelta(days=10)
     )
     take(branch, plug, parts_clerk, 90)
-    levels(branch, plug, parts_clerk, 5, 5, 0)
+    set_levels(branch, plug, parts_clerk, 5, 5, 0)
     # when the suggestions of 5 days ago are computed again
     day = TODAY - timedelta(days=5)
     services.reorder_suggestions_compute(branch=branch, day=day)

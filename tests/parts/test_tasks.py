@@ -11,20 +11,14 @@ from parts.choices import SuggestionStatus
 from parts.models import ReorderSuggestion
 from parts.tasks import reorder_suggestions_task
 from tests.factories import BranchFactory, PartFactory, SupplierFactory
+from tests.parts.helpers import set_levels
 
 pytestmark = pytest.mark.django_db
 
 
 def due_for_ordering(branch, part, by, maximum=10):
     """Levels that put the part at or below its reorder point with nothing on hand."""
-    services.stock_levels_set(
-        branch=branch,
-        part=part,
-        by=by,
-        min_quantity=Decimal(4),
-        reorder_point=Decimal(4),
-        max_quantity=Decimal(maximum),
-    )
+    set_levels(branch, part, by, 4, 4, maximum)
 
 
 def rows():
