@@ -214,6 +214,7 @@ def bin_assign(*, branch: Branch, part: Part, bin: Bin, by: User) -> PartStock:
             "bin_taken",
             _("Bin %(bin)s already holds %(part)s.") % {"bin": bin, "part": holder.part},
             field="bin",
+            extra={"part_number": part.number, "bin": str(bin)},
         )
     previous = stock.bin
     stock.bin = bin
@@ -224,7 +225,10 @@ def bin_assign(*, branch: Branch, part: Part, bin: Bin, by: User) -> PartStock:
 def _check_quantity(part: Part, amount: Decimal) -> None:
     if amount <= 0:
         raise DomainError(
-            "quantity_not_positive", _("A quantity is more than zero."), field="quantity"
+            "quantity_not_positive",
+            _("A quantity is more than zero."),
+            field="quantity",
+            extra={"part_number": part.number},
         )
     if part.unit in WHOLE_UNITS and amount != amount.to_integral_value():
         raise DomainError(
@@ -232,6 +236,7 @@ def _check_quantity(part: Part, amount: Decimal) -> None:
             _("%(part)s is counted in whole %(unit)s.")
             % {"part": part.number, "unit": part.get_unit_display()},
             field="quantity",
+            extra={"part_number": part.number},
         )
 
 
@@ -545,6 +550,7 @@ def receipt_check(
                 "line_not_outstanding",
                 _("%(part)s is not outstanding on this order.") % {"part": order_line.part.number},
                 field="lines",
+                extra={"part_number": order_line.part.number},
             )
         if not entry.get("checked"):
             raise DomainError(
@@ -552,6 +558,7 @@ def receipt_check(
                 _("Check line %(part)s before filling the receipt.")
                 % {"part": order_line.part.number},
                 field="lines",
+                extra={"part_number": order_line.part.number},
             )
         given[order_line.pk] = entry
     receipt = Receipt(
@@ -577,13 +584,17 @@ def receipt_check(
                 _check_quantity(order_line.part, amount)
         if received < 0 or damaged < 0:
             raise DomainError(
-                "quantity_negative", _("A quantity cannot be negative."), field="lines"
+                "quantity_negative",
+                _("A quantity cannot be negative."),
+                field="lines",
+                extra={"part_number": order_line.part.number},
             )
         if damaged > received:
             raise DomainError(
                 "damaged_exceeds_received",
                 _("More damaged than counted on line %(part)s.") % {"part": order_line.part.number},
                 field="lines",
+                extra={"part_number": order_line.part.number},
             )
         anything = anything or received > 0
         line = ReceiptLine(
@@ -624,6 +635,7 @@ def receipt_register(*, receipt: Receipt, by: User, bins: dict[int, Bin] | None 
                 _("%(part)s has no bin yet: choose where it is put away.")
                 % {"part": line.part.number},
                 field="bins",
+                extra={"part_number": line.part.number},
             )
         if stock.bin is None:
             stock = bin_assign(branch=receipt.branch, part=line.part, bin=place, by=by)

@@ -62,11 +62,10 @@ LINE_ERROR_FIELDS = {
 }
 
 
-def _row_named(message: str, rows: list, number_of) -> object | None:
-    """The row whose part number the message names (the longest match, so 'X1' is not
-    taken for 'X12')."""
-    named = [row for row in rows if number_of(row) and number_of(row) in message]
-    return max(named, key=lambda row: len(number_of(row)), default=None)
+def _row_refused(error: DomainError, rows: list, number_of) -> object | None:
+    """The row of the part a refused line names (the error's `part_number`)."""
+    number = error.extra.get("part_number")
+    return next((row for row in rows if number and number_of(row) == number), None)
 
 
 # --- Purchase orders -----------------------------------------------------------------------
@@ -125,9 +124,7 @@ def purchase_order_create(request):
                     **form.cleaned_data,
                 )
             except DomainError as error:
-                row = _row_named(
-                    str(error.message), rows, lambda row: row.cleaned_data["part"].number
-                )
+                row = _row_refused(error, rows, lambda row: row.cleaned_data["part"].number)
                 if row is None or error.field != "quantity":
                     raise
                 row.add_error("quantity", str(error.message))
@@ -289,7 +286,7 @@ def receipt_create(request, pk: int):
                 )
             except DomainError as error:
                 # A refused line shows its message on that line of the checklist.
-                row = _row_named(str(error.message), rows, lambda r: r.order_line.part.number)
+                row = _row_refused(error, rows, lambda r: r.order_line.part.number)
                 if row is None or error.field not in ("lines", "quantity"):
                     raise
                 row.add_error(
@@ -439,22 +436,10 @@ def receipt_register(request, pk: int):
                 return services.receipt_register(receipt=receipt, by=request.user, bins=bins)
             except DomainError as error:
                 # A part without a bin, or a bin already taken: beside that line's choice.
-                message = str(error.message)
-                line = _row_named(message, form.lines, lambda line: line.part.number)
-                if error.code == "bin_taken":
-                    line = next(
-                        (
-                            line
-                            for line in form.lines
-                            if line.pk in bins
-                            and str(bins[line.pk]) in message
-                            and line.part.number not in message
-                        ),
-                        None,
-                    )
+                line = _row_refused(error, form.lines, lambda line: line.part.number)
                 if line is None:
                     raise
-                form.add_error(PutAwayForm.field_name(line), message)
+                form.add_error(PutAwayForm.field_name(line), str(error.message))
                 return None
 
         if call_service(form, register):

@@ -182,6 +182,8 @@ def test_an_unchecked_line_is_refused(api_as, parts_clerk, placed_order):
     payload["lines"][0]["checked"] = False
     response = api_as(parts_clerk).post(RECEIPTS, payload)
     assert response.status_code == 400 and response.json()["code"] == "line_not_checked"
+    # the refusal names the line's part, so a client can mark that line
+    assert response.json()["part_number"] == placed_order.lines.get().part.number
     assert not Receipt.objects.exists()
 
 
@@ -221,6 +223,7 @@ def test_registering_without_a_bin_for_a_new_part_is_refused(
     receipt_id = api_as(parts_clerk).post(RECEIPTS, receipt_payload(placed_order)).json()["id"]
     response = api_as(parts_clerk).post(f"{RECEIPTS}{receipt_id}/register/", {})
     assert response.status_code == 400 and response.json()["code"] == "bin_required"
+    assert response.json()["part_number"] == plug.number
     assert on_hand(branch, plug) == 0
     assert Receipt.objects.get().status == ReceiptStatus.CHECKED
 
