@@ -63,6 +63,8 @@ from .models import (
 # Moves that consume stock, net of what comes back unused: what the reorder suggestions and
 # the turnover figures count.
 CONSUMING_MOVES = [MoveKind.WORK_ORDER_ISSUE, MoveKind.COUNTER_SALE, MoveKind.RETURN_TO_STOCK]
+# StockMove.reason
+REASON_MAX_LENGTH = 200
 # How far back the reorder suggestions look at consumption.
 CONSUMPTION_PERIOD_DAYS = 90
 
@@ -332,7 +334,7 @@ def _post_locked(
         reason=reason,
         by=by,
     )
-    move.full_clean()
+    # Built from the locked row by the rules above; the table's CHECK constraints back them.
     move.save()
     return move
 
@@ -814,7 +816,7 @@ def _issue_post(issue: PartIssue, *, by: User) -> None:
                 amount=line.quantity,
                 unit_cost=move.unit_cost,
                 by=by,
-                document=f"{issue.number} / {issue.branch.name}",
+                document=f"{issue.number} / {issue.branch.code}",
             )
 
 
@@ -858,6 +860,12 @@ def part_return_to_stock(
         )
     if not reason.strip():
         raise DomainError("reason_required", _("Say why the parts come back."), field="reason")
+    if len(reason.strip()) > REASON_MAX_LENGTH:
+        raise DomainError(
+            "reason_too_long",
+            _("Say it in at most %(count)s characters.") % {"count": REASON_MAX_LENGTH},
+            field="reason",
+        )
     amount = Decimal(amount)
     _check_quantity(line.part, amount)
     if amount > line.returnable_quantity:

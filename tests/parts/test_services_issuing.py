@@ -316,7 +316,7 @@ def test_a_transfer_moves_stock_to_the_other_branch_at_its_cost(
         Decimal(10),
         Decimal("50.0000"),
     )
-    assert came.document == f"{issue.number} / {branch.name}"  # the voucher and where from
+    assert came.document == f"{issue.number} / {branch.code}"  # the voucher and where from
     assert (stock(branch, plug).on_hand, stock(branch, plug).reserved) == (0, 0)
     there = stock(other_branch, plug)
     assert (there.on_hand, there.average_cost) == (20, Decimal("40.0000"))
@@ -477,6 +477,7 @@ def test_a_return_needs_a_reason_and_a_whole_positive_quantity(branch, parts_cle
         )
 
     assert refusal(lambda: back(1, reason=" ")).code == "reason_required"
+    assert refusal(lambda: back(1, reason="多" * 201)).code == "reason_too_long"
     assert refusal(lambda: back(0)).code == "quantity_not_positive"
     assert refusal(lambda: back("0.5")).code == "quantity_not_whole"
     assert fresh(line).returned_quantity == 0
