@@ -35,6 +35,7 @@ from customers.services import contact_save, customer_create, odometer_record, v
 from customers.validators import credit_code_check_char, resident_id_check_digit
 from customers.vin import MODEL_YEAR_CODES, vin_check_digit
 from parts.demo import parts_demo_create
+from parts.models import PartStock, StockMove
 from sales.demo import StockModel, sales_demo_create, sales_demo_finish
 from sales.models import Lead, StockVehicle
 
@@ -855,6 +856,8 @@ def _counts(group: DealerGroup) -> dict:
         "incomplete_customers": customers.filter(completeness__lt=100).count(),
         "leads": Lead.objects.filter(branch__group=group).count(),
         "stock_vehicles": StockVehicle.objects.filter(branch__group=group).count(),
+        "stocked_parts": PartStock.objects.filter(branch__group=group, on_hand__gt=0).count(),
+        "stock_moves": StockMove.objects.filter(branch__group=group).count(),
     }
 
 
@@ -938,7 +941,8 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
             f"{counts['customers']} customers ({counts['persons']} persons, "
             f"{counts['organizations']} organizations), {counts['contacts']} contacts, "
             f"{counts['vehicles']} vehicles, {counts['odometer_readings']} odometer readings, "
-            f"{counts['leads']} sales leads, {counts['stock_vehicles']} stock vehicles."
+            f"{counts['leads']} sales leads, {counts['stock_vehicles']} stock vehicles, "
+            f"{counts['stocked_parts']} parts on the shelves, {counts['stock_moves']} stock moves."
         ),
     )
     return {"created": True, **counts, "seconds": seconds}
