@@ -23,6 +23,19 @@ NAVIGATION = [
         ],
     ),
     (
+        _("Service"),
+        [
+            (_("Appointments"), "service:appointment-day", "service.view_appointment"),
+            (_("Work orders"), "service:work-order-list", "service.view_workorder"),
+            (_("Check in a vehicle"), "service:work-order-create", "service.add_workorder"),
+            (_("Technician board"), "service:board", "service.view_labourline"),
+            (_("Roadside rescue"), "service:rescue-list", "service.view_rescue"),
+            (_("Warranty claims"), "service:warranty-claim-list", "service.view_warrantyclaim"),
+            (_("Insurance claims"), "service:insurance-claim-list", "service.view_insuranceclaim"),
+            (_("Service figures"), "service:figures", "service.view_settlement"),
+        ],
+    ),
+    (
         _("Parts"),
         [
             (_("Stock"), "parts:stock-list", "parts.view_partstock"),

@@ -3,7 +3,9 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -230,3 +232,47 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.key} → {self.response_status}"
+
+
+ZERO = Decimal("0")
+
+
+def money_field(verbose_name, **kwargs) -> models.DecimalField:
+    return models.DecimalField(
+        verbose_name,
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(ZERO)],
+        **kwargs,
+    )
+
+
+def user_key(verbose_name, *, null: bool = False) -> models.ForeignKey:
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=null,
+        blank=null,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
+
+
+class NumberedDocument(models.Model):
+    """A stockroom document known by its prefixed number (PO00012), with a page of its own."""
+
+    number_prefix = ""
+    detail_route = ""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse(self.detail_route, args=[self.pk])
+
+    @property
+    def number(self) -> str:
+        return f"{self.number_prefix}{self.pk:05d}"

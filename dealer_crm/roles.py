@@ -74,29 +74,62 @@ PARTS_REQUEST = PARTS_READ + [
     "parts.add_lostsale",
 ]
 
+SERVICE_MODELS = [
+    "serviceslot", "appointment", "workorder", "addeditem", "labourline", "partline",
+    "recommendation", "roadtest", "checklistitem", "tyrereading", "settlement",
+    "warrantyclaim", "insuranceclaim", "rescue",
+]  # fmt: skip
+SERVICE_READ = [f"service.view_{model}" for model in SERVICE_MODELS]
+SERVICE_WRITE = SERVICE_READ + [
+    f"service.{action}_{model}" for model in SERVICE_MODELS for action in ("add", "change")
+]
+# The workshop: signs its operations, road tests, the checklist, quality check and release.
+SERVICE_WORKSHOP = SERVICE_READ + [
+    "service.change_labourline",
+    "service.add_roadtest",
+    "service.change_checklistitem",
+    "service.add_tyrereading",
+    "service.change_tyrereading",
+    "service.quality_check_workorder",
+    "service.release_workorder",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SALES_CONSULTANT: CUSTOMER_WRITE + SALES_WRITE,
     Role.SALES_MANAGER: CUSTOMER_WRITE
     + SALES_MANAGE
     + ["customers.merge_customers", "customers.export_customers"],
-    Role.SERVICE_ADVISOR: CUSTOMER_WRITE + PARTS_REQUEST + ["customers.transfer_vehicle"],
+    Role.SERVICE_ADVISOR: CUSTOMER_WRITE
+    + PARTS_REQUEST
+    + SERVICE_WRITE
+    + ["customers.transfer_vehicle"],
     Role.TECHNICIAN: CUSTOMER_READ
+    + SERVICE_WORKSHOP
     + ["customers.add_odometerreading", "sales.view_stockvehicle", "sales.record_pdi"],
-    Role.PARTS_CLERK: CUSTOMER_READ + PARTS_WRITE,
+    Role.PARTS_CLERK: CUSTOMER_READ
+    + PARTS_WRITE
+    + ["service.view_workorder", "service.view_partline"],
     Role.FLEET_MANAGER: CUSTOMER_WRITE + SALES_WRITE,
     Role.CUSTOMER_CARE: CUSTOMER_WRITE
     + SALES_READ
+    + SERVICE_READ
     + ["customers.view_pii", "customers.export_customers"],
     Role.BRANCH_MANAGER: CUSTOMER_MANAGE
     + SALES_MANAGE
     + PARTS_READ
-    + ["parts.approve_stocktake"]
+    + SERVICE_READ
+    + ["parts.approve_stocktake", "service.quality_check_workorder", "service.release_workorder"]
     + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
     Role.GROUP_MANAGER: CUSTOMER_MANAGE
     + SALES_MANAGE
     + PARTS_READ
+    + SERVICE_READ
     + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
-    Role.INTEGRATION: CUSTOMER_WRITE + SALES_WRITE + PARTS_WRITE + ["customers.transfer_vehicle"],
+    Role.INTEGRATION: CUSTOMER_WRITE
+    + SALES_WRITE
+    + PARTS_WRITE
+    + SERVICE_WRITE
+    + ["customers.transfer_vehicle"],
 }
 
 

@@ -64,6 +64,7 @@ urlpatterns = [
     path("", include("customers.urls")),
     path("sales/", include("sales.urls")),
     path("parts/", include("parts.urls")),
+    path("service/", include("service.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

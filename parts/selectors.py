@@ -21,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from dealer_crm.figures import ratio
 from dealer_crm.periods import local_day_end, local_day_start
 
 from .choices import IssueKind, StocktakeStatus
@@ -143,20 +144,13 @@ def parts_figures(*, branch_ids: list[int], start: date, end: date) -> dict:
         "end": end,
         "lines_requested": served + lost,
         "lines_served": served,
-        "fill_rate": _ratio(served, served + lost),
+        "fill_rate": ratio(served, served + lost),
         "cost_used": used.quantize(Decimal("0.01")),
         "stock_value": value_end.quantize(Decimal("0.01")),
-        "turnover": _ratio(used, average_value, places="0.01"),
+        "turnover": ratio(used, average_value, places="0.01"),
         "days_of_stock": None if not used else (value_end / (used / days)).quantize(Decimal("0.1")),
         "dead_stock_count": dead["count"],
         "dead_stock_value": Decimal(dead["value"]).quantize(Decimal("0.01")),
         "stocktake_lines": counted["total"],
-        "stocktake_accuracy": _ratio(counted["right"], counted["total"]),
+        "stocktake_accuracy": ratio(counted["right"], counted["total"]),
     }
-
-
-def _ratio(part, whole, places: str = "0.001") -> Decimal | None:
-    """part / whole, or None when there is nothing to divide by (never a made-up 100%)."""
-    if not whole:
-        return None
-    return (Decimal(part) / Decimal(whole)).quantize(Decimal(places))

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ServiceConfig(AppConfig):
     name = "service"
     verbose_name = _("After-sales service")
+
+    def ready(self):
+        from . import timeline  # noqa: F401  registers the service kinds of timeline entry

@@ -231,6 +231,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sales.tasks.lead_deadlines_check_task",
         "schedule": crontab(minute="*/15"),
     },
+    "appointment-reminders": {
+        "task": "service.tasks.appointment_reminders_task",
+        "schedule": crontab(minute=5),
+    },
     "reorder-suggestions": {
         "task": "parts.tasks.reorder_suggestions_task",
         "schedule": crontab(hour=2, minute=0),
