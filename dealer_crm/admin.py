@@ -4,6 +4,35 @@ from simple_history.admin import SimpleHistoryAdmin
 from .models import Branch, DealerGroup, Heartbeat, IdempotencyRecord, PiiAccess, Staff
 
 
+class ReadOnlyLinesInline(admin.TabularInline):
+    """Document lines change only through the services: shown, never edited here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ServiceManagedAdmin(SimpleHistoryAdmin):
+    """Records that move only through their services: the admin reads them and may correct
+    the free-text fields named in `editable`, nothing that changes a status, stock or money."""
+
+    editable: set[str] = {"note"}
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields if field.name not in self.editable]
+
+
 @admin.register(DealerGroup)
 class DealerGroupAdmin(SimpleHistoryAdmin):
     list_display = ["name"]

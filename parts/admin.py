@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from dealer_crm.admin import ReadOnlyLinesInline, ServiceManagedAdmin
+
 from .models import (
     Bin,
     EmergencyOrder,
@@ -70,19 +72,6 @@ class StockMoveAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyLinesInline(admin.TabularInline):
-    """Document lines change only through the services: shown, never edited here."""
-
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 class PurchaseOrderLineInline(ReadOnlyLinesInline):
     model = PurchaseOrderLine
 
@@ -100,59 +89,42 @@ class StocktakeLineInline(ReadOnlyLinesInline):
     model = StocktakeLine
 
 
-class DocumentAdmin(SimpleHistoryAdmin):
-    """Stockroom documents move stock only through their services: the admin reads them and
-    may correct a note, nothing that posts or reserves."""
-
-    list_filter = ["branch", "status"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        editable = {"note"}
-        return [field.name for field in self.model._meta.fields if field.name not in editable]
-
-
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(DocumentAdmin):
+class PurchaseOrderAdmin(ServiceManagedAdmin):
     list_display = ["number", "branch", "supplier", "kind", "status", "created_at"]
     inlines = [PurchaseOrderLineInline]
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(DocumentAdmin):
+class ReceiptAdmin(ServiceManagedAdmin):
     list_display = ["number", "branch", "purchase_order", "status", "checked_at", "registered_at"]
     inlines = [ReceiptLineInline]
 
 
 @admin.register(PartIssue)
-class PartIssueAdmin(DocumentAdmin):
+class PartIssueAdmin(ServiceManagedAdmin):
     list_display = ["number", "branch", "kind", "status", "work_order_reference", "created_at"]
     inlines = [PartIssueLineInline]
 
 
 @admin.register(Stocktake)
-class StocktakeAdmin(DocumentAdmin):
+class StocktakeAdmin(ServiceManagedAdmin):
     list_display = ["number", "branch", "scope", "status", "created_at", "approved_at"]
     inlines = [StocktakeLineInline]
 
 
 @admin.register(EmergencyOrder)
-class EmergencyOrderAdmin(DocumentAdmin):
+class EmergencyOrderAdmin(ServiceManagedAdmin):
     list_display = ["number", "branch", "customer", "part", "quantity", "status", "created_at"]
 
 
 @admin.register(ReorderSuggestion)
-class ReorderSuggestionAdmin(DocumentAdmin):
+class ReorderSuggestionAdmin(ServiceManagedAdmin):
     list_display = ["part", "branch", "computed_on", "suggested_quantity", "status"]
     list_filter = ["branch", "status", "computed_on"]
 
 
 @admin.register(LostSale)
-class LostSaleAdmin(DocumentAdmin):
+class LostSaleAdmin(ServiceManagedAdmin):
     list_display = ["at", "branch", "part", "quantity", "reason", "asked_by"]
     list_filter = ["branch", "reason"]
