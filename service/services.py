@@ -863,8 +863,7 @@ def work_order_close(*, work_order: WorkOrder, by: User) -> WorkOrder:
     timeline_add(
         customer=work_order.customer,
         kind=timeline.WORK_ORDER_CLOSED,
-        detail=f"{work_order.number} · {work_order.get_service_type_display()} · "
-        f"{work_order.mileage_in} km",
+        detail=f"{work_order.number}|{work_order.service_type}|{work_order.mileage_in}",
         subject=work_order,
         actor=by,
     )
