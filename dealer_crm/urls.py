@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from customers import api as customers_api
 from parts import api as parts_api
 from sales import api as sales_api
+from service import api as service_api
 
 from . import api, health, views
 
@@ -43,12 +44,26 @@ router.register(
     "reorder-suggestions", parts_api.ReorderSuggestionViewSet, basename="reorder-suggestion"
 )
 router.register("emergency-orders", parts_api.EmergencyOrderViewSet, basename="emergency-order")
+router.register("service-slots", service_api.ServiceSlotViewSet, basename="service-slot")
+router.register("appointments", service_api.AppointmentViewSet, basename="appointment")
+router.register("work-orders", service_api.WorkOrderViewSet, basename="work-order")
+router.register("labour-lines", service_api.LabourLineViewSet, basename="labour-line")
+router.register("parts-lines", service_api.PartLineViewSet, basename="parts-line")
+router.register("added-items", service_api.AddedItemViewSet, basename="added-item")
+router.register("recommendations", service_api.RecommendationViewSet, basename="recommendation")
+router.register("checklist-items", service_api.ChecklistItemViewSet, basename="checklist-item")
+router.register("settlements", service_api.SettlementViewSet, basename="settlement")
+router.register("warranty-claims", service_api.WarrantyClaimViewSet, basename="warranty-claim")
+router.register("insurance-claims", service_api.InsuranceClaimViewSet, basename="insurance-claim")
+router.register("rescues", service_api.RescueViewSet, basename="rescue")
 
 api_v1 = [
     path("auth/token/", api.AuthTokenView.as_view(), name="auth-token"),
     path("me/", api.MeView.as_view(), name="me"),
     path("funnel/", sales_api.FunnelView.as_view(), name="funnel"),
     path("parts-figures/", parts_api.PartsFiguresView.as_view(), name="parts-figures"),
+    path("service-figures/", service_api.ServiceFiguresView.as_view(), name="service-figures"),
+    path("technician-board/", service_api.TechnicianBoardView.as_view(), name="technician-board"),
     *router.urls,
 ]
 

@@ -7,6 +7,8 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -88,7 +90,9 @@ class ServiceSlot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.starts_at:%Y-%m-%d %H:%M} {self.get_service_type_display()}"
+        # In the branch's time zone: the time the customer was told, not UTC.
+        starts = timezone.localtime(self.starts_at)
+        return f"{starts:%Y-%m-%d %H:%M} {self.get_service_type_display()}"
 
     @property
     def free(self) -> int:
@@ -377,7 +381,14 @@ class Recommendation(models.Model):
         related_name="recommendations",
         verbose_name=_("raised on"),
     )
+    # Stored in English (the catalogue's words), shown in the reader's language by `label`.
     description = models.CharField(_("recommendation"), max_length=200)
+    tyre_position = models.CharField(
+        _("tyre"), max_length=20, choices=TyrePosition.choices, blank=True
+    )
+    tread_mm = models.DecimalField(
+        _("tread depth (mm)"), max_digits=3, decimal_places=1, null=True, blank=True
+    )
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -399,7 +410,16 @@ class Recommendation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.description
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if self.tyre_position:
+            return gettext("Replace tyre: %(tyre)s (tread %(mm)s mm)") % {
+                "tyre": self.get_tyre_position_display(),
+                "mm": self.tread_mm,
+            }
+        return gettext(self.description)
 
 
 class RoadTest(models.Model):
@@ -452,7 +472,12 @@ class ChecklistItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The item in the reader's language (stored in the catalogue's English)."""
+        return gettext(self.name)
 
 
 class TyreReading(models.Model):

@@ -10,6 +10,8 @@ from django.contrib.postgres.search import TrigramSimilarity
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as _noop
+from django.utils.translation import override
 from simple_history.utils import bulk_create_with_history
 
 from customers.choices import OdometerSource, Transmission
@@ -17,7 +19,7 @@ from customers.models import Customer, Vehicle
 from customers.services import odometer_record, timeline_add
 from dealer_crm.audit import attribute_to
 from dealer_crm.errors import DomainError, StateConflict
-from dealer_crm.models import Branch
+from dealer_crm.models import Branch, display_name
 from parts import services as parts_services
 from parts.choices import IssueKind, IssueStatus
 from parts.models import Part
@@ -67,24 +69,26 @@ MILEAGE_RECOMMENDATIONS = [
     (
         29_000,
         31_000,
-        ["Spark plugs", "Engine oil", "Oil filter", "Air filter", "Cabin filter"],
+        [_noop("Spark plugs"), _noop("Engine oil"), _noop("Oil filter"), _noop("Air filter"),
+         _noop("Cabin filter")],
         [],
     ),
     (
         59_000,
         61_000,
         [
-            "Spark plugs", "Engine oil", "Oil filter", "Air filter", "Cabin filter",
-            "Brake fluid", "Power-steering fluid",
+            _noop("Spark plugs"), _noop("Engine oil"), _noop("Oil filter"), _noop("Air filter"),
+            _noop("Cabin filter"), _noop("Brake fluid"), _noop("Power-steering fluid"),
         ],
-        ["Gearbox oil"],
+        [_noop("Gearbox oil")],
     ),
 ]  # fmt: skip
 # The maintenance checklist (保养表) every maintenance work order starts with.
 CHECKLIST_ITEMS = [
-    "Engine oil and filter", "Air filter", "Cabin filter", "Spark plugs", "Brake fluid level",
-    "Coolant level", "Brake pads and discs", "Lights and horn", "Wipers and washer fluid",
-    "Battery", "Belts and hoses", "Underbody and leaks",
+    _noop("Engine oil and filter"), _noop("Air filter"), _noop("Cabin filter"),
+    _noop("Spark plugs"), _noop("Brake fluid level"), _noop("Coolant level"),
+    _noop("Brake pads and discs"), _noop("Lights and horn"), _noop("Wipers and washer fluid"),
+    _noop("Battery"), _noop("Belts and hoses"), _noop("Underbody and leaks"),
 ]  # fmt: skip
 TYRES_ON_A_CAR = 4
 
@@ -483,6 +487,8 @@ def added_item_confirm(
         raise StateConflict("added_item_confirmed", _("This item is already confirmed."))
     if not confirmed_by.strip():
         raise DomainError("confirmed_by_required", _("Who confirmed it?"), field="confirmed_by")
+    if not method:
+        raise DomainError("method_required", _("How did the customer confirm it?"), field="method")
     at = at or timezone.now()
     if at > timezone.now():
         raise DomainError("time_in_future", _("That time has not come yet."), field="at")
@@ -510,6 +516,12 @@ def labour_line_sign(*, line: LabourLine, by: User, at: datetime | None = None) 
         raise StateConflict(
             "added_item_unconfirmed",
             _("The customer has not confirmed “%(item)s” yet.") % {"item": line.added_item},
+        )
+    if by.pk != line.technician_id and not by.has_perm("service.release_workorder"):
+        raise DomainError(
+            "not_the_technician",
+            _("Only %(technician)s, or a team lead for them, signs this operation.")
+            % {"technician": display_name(line.technician)},
         )
     at = at or timezone.now()
     if at > timezone.now():
@@ -560,14 +572,27 @@ def tyre_reading_record(
     reading.pressure_bar, reading.tread_mm, reading.measured_by = pressure_bar, tread_mm, by
     reading.full_clean()
     attribute_to(reading, by).save()
+    # One recommendation per tyre, following its latest reading; stored in the catalogue's
+    # English, shown in the reader's language.
+    worn = Recommendation.objects.filter(work_order=work_order, tyre_position=position)
     if reading.tread_mm < TREAD_MINIMUM_MM:
-        description = _("Replace tyre: %(tyre)s (tread %(mm)s mm)") % {
-            "tyre": reading.get_position_display(),
-            "mm": reading.tread_mm,
-        }
-        Recommendation.objects.get_or_create(
-            vehicle=work_order.vehicle, work_order=work_order, description=description
-        )
+        with override("en"):
+            description = str(
+                Recommendation(tyre_position=position, tread_mm=reading.tread_mm).label
+            )
+        worn.delete()
+        attribute_to(
+            Recommendation(
+                vehicle=work_order.vehicle,
+                work_order=work_order,
+                description=description,
+                tyre_position=position,
+                tread_mm=reading.tread_mm,
+            ),  # fmt: skip
+            by,
+        ).save()
+    else:
+        worn.filter(status=RecommendationStatus.OPEN).delete()
     return reading
 
 
@@ -714,6 +739,8 @@ def work_order_approve_overrun(
     )  # fmt: skip
     if not approved_by.strip():
         raise DomainError("confirmed_by_required", _("Who approved it?"), field="approved_by")
+    if not method:
+        raise DomainError("method_required", _("How did the customer confirm it?"), field="method")
     work_order.overrun_approved_by = approved_by.strip()
     work_order.overrun_approval_method = method
     work_order.overrun_approved_at = timezone.now()
@@ -973,6 +1000,10 @@ def insurance_claim_advance(
 @transaction.atomic
 def rescue_log(*, branch: Branch, by: User, data: dict) -> Rescue:
     rescue = Rescue(branch=branch, created_by=by, **data)
+    if rescue.customer_id and rescue.customer.branch_id != branch.pk:
+        raise DomainError(
+            "customer_other_branch", _("The customer belongs to another branch."), field="customer"
+        )
     if rescue.called_at and rescue.called_at > timezone.now():
         raise DomainError("time_in_future", _("That time has not come yet."), field="called_at")
     if rescue.vehicle_id and rescue.customer_id and rescue.vehicle.owner_id != rescue.customer_id:
@@ -989,6 +1020,7 @@ def rescue_dispatch(*, rescue: Rescue, to: User, by: User, at: datetime | None =
     rescue = Rescue.objects.select_for_update().get(pk=rescue.pk)
     if rescue.status != RescueStatus.CALLED:
         raise StateConflict("rescue_wrong_status", _("This rescue is already dispatched."))
+    _technician_of(rescue, to)  # someone of the rescue's branch
     at = at or timezone.now()
     if at < rescue.called_at or at > timezone.now():
         raise DomainError(

@@ -201,6 +201,17 @@ SPECTACULAR_SETTINGS = {
         "StocktakeStatusEnum": "parts.choices.StocktakeStatus",
         "SuggestionStatusEnum": "parts.choices.SuggestionStatus",
         "EmergencyStatusEnum": "parts.choices.EmergencyStatus",
+        "AppointmentStatusEnum": "service.choices.AppointmentStatus",
+        "WorkOrderStatusEnum": "service.choices.WorkOrderStatus",
+        "RecommendationStatusEnum": "service.choices.RecommendationStatus",
+        "WarrantyClaimStatusEnum": "service.choices.WarrantyClaimStatus",
+        "InsuranceClaimStatusEnum": "service.choices.InsuranceClaimStatus",
+        "RescueStatusEnum": "service.choices.RescueStatus",
+        "RescueOutcomeEnum": "service.choices.RescueOutcome",
+        "ConfirmationMethodEnum": "service.choices.ConfirmationMethod",
+        # The sales payment's `method` keeps its name beside the service's confirmation method.
+        "MethodEnum": "sales.choices.PaymentMethod",
+        "ServicePaymentMethodEnum": "service.choices.PaymentMethod",
     },
 }
 
