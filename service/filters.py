@@ -47,6 +47,12 @@ class WorkOrderFilter(BranchScopedFilterSet):
     opened_before = LocalDayFilter(
         field_name="opened_at", lookup_expr="lte", label=_("Opened on or before")
     )
+    settled_after = LocalDayFilter(
+        field_name="settled_at", lookup_expr="gte", label=_("Settled on or after")
+    )
+    settled_before = LocalDayFilter(
+        field_name="settled_at", lookup_expr="lte", label=_("Settled on or before")
+    )
     comeback = filters.BooleanFilter(
         field_name="comeback_of", lookup_expr="isnull", exclude=True, label=_("Comebacks")
     )

@@ -84,7 +84,9 @@ def technician_board(*, branch_id: int) -> list[tuple[User, list[LabourLine]]]:
     return list(board.values())
 
 
-def service_figures(*, branch_ids: list[int], start: date, end: date) -> dict:
+def service_figures(
+    *, branch_ids: list[int], start: date, end: date, advisor_id: int | None = None
+) -> dict:
     """The service figures of DOMAIN §8 for the branches and the period (both days included).
 
     - entries (入库台次): work orders opened;
@@ -95,15 +97,20 @@ def service_figures(*, branch_ids: list[int], start: date, end: date) -> dict:
     - technician productivity: hours sold per technician.
     """
     since, until = local_day_start(start), local_day_end(end)
+    # One advisor's figures, or the branches'.
+    mine = {"advisor_id": advisor_id} if advisor_id else {}
     opened = WorkOrder.objects.filter(
-        branch_id__in=branch_ids, opened_at__gte=since, opened_at__lt=until
+        branch_id__in=branch_ids, opened_at__gte=since, opened_at__lt=until, **mine
     ).aggregate(
         entries=Count("pk"),
         from_appointments=Count("pk", filter=Q(appointment__isnull=False)),
         comebacks=Count("pk", filter=Q(comeback_of__isnull=False)),
     )
     settled = Settlement.objects.filter(
-        work_order__branch_id__in=branch_ids, settled_at__gte=since, settled_at__lt=until
+        work_order__branch_id__in=branch_ids,
+        settled_at__gte=since,
+        settled_at__lt=until,
+        **{f"work_order__{key}": value for key, value in mine.items()},
     ).aggregate(
         count=Count("pk"),
         revenue=Coalesce(Sum("total"), ZERO, output_field=MONEY),
@@ -115,6 +122,7 @@ def service_figures(*, branch_ids: list[int], start: date, end: date) -> dict:
             work_order__branch_id__in=branch_ids,
             work_order__settlement__settled_at__gte=since,
             work_order__settlement__settled_at__lt=until,
+            **{f"work_order__{key}": value for key, value in mine.items()},
         )
         .values("technician", "technician__first_name", "technician__last_name")
         .annotate(hours=Sum("standard_hours"), lines=Count("pk"))

@@ -765,8 +765,8 @@ def work_order_totals(work_order: WorkOrder) -> dict:
 
 
 def _insurer_pays(work_order: WorkOrder, total: Decimal) -> Decimal:
-    """What an approved insurance claim pays: the assessed amount less the customer's own
-    share, never more than the bill."""
+    """What an approved insurance claim pays: what it covers of the bill (up to the assessed
+    amount) less the customer's own share, which the customer always pays."""
     claim = InsuranceClaim.objects.filter(work_order=work_order).first()
     if (
         claim is None
@@ -778,7 +778,7 @@ def _insurer_pays(work_order: WorkOrder, total: Decimal) -> Decimal:
         )
     ):
         return ZERO
-    return max(ZERO, min(total, claim.assessed_amount - claim.customer_share))
+    return max(ZERO, min(total, claim.assessed_amount) - claim.customer_share)
 
 
 @transaction.atomic
@@ -965,6 +965,10 @@ def insurance_claim_create(*, work_order: WorkOrder, by: User, data: dict) -> In
     if work_order.service_type not in (ServiceType.BODYWORK, ServiceType.PAINT, ServiceType.REPAIR):
         raise DomainError("not_an_accident_repair", _("Insurance claims are for accident repairs."))
     claim = InsuranceClaim(work_order=work_order, created_by=by, **data)
+    if claim.accident_date and claim.accident_date > timezone.localdate():
+        raise DomainError(
+            "date_in_future", _("The accident date has not come yet."), field="accident_date"
+        )
     claim.full_clean()
     attribute_to(claim, by).save()
     return claim
@@ -1044,6 +1048,17 @@ def rescue_arrive(*, rescue: Rescue, by: User, at: datetime | None = None) -> Re
             field="at",
         )  # fmt: skip
     rescue.arrived_at, rescue.status = at, RescueStatus.ARRIVED
+    attribute_to(rescue, by).save()
+    return rescue
+
+
+@transaction.atomic
+def rescue_cancel(*, rescue: Rescue, by: User, note: str = "") -> Rescue:
+    """The caller no longer needs help (found help elsewhere, fixed it): closed, no outcome."""
+    rescue = Rescue.objects.select_for_update().get(pk=rescue.pk)
+    if rescue.status not in (RescueStatus.CALLED, RescueStatus.DISPATCHED):
+        raise StateConflict("rescue_wrong_status", _("This rescue is already over."))
+    rescue.status, rescue.note = RescueStatus.CANCELLED, note or rescue.note
     attribute_to(rescue, by).save()
     return rescue
 

@@ -165,3 +165,19 @@ def test_an_entry_not_yet_settled_gives_no_revenue_per_entry(branch, advisor):
     assert (figures["entries"], figures["appointment_rate"]) == (1, Decimal("0.000"))
     assert figures["revenue_per_entry"] is None
     assert figures["parts_to_labour"] is None
+
+
+def test_one_advisors_figures_count_only_their_work_orders(
+    branch, advisor, technician, worked_example
+):
+    # given the worked example's three entries, all opened by the advisor
+    today = timezone.localdate()
+    # when the figures are read for the advisor, and for someone who opened none
+    theirs = service_figures(branch_ids=[branch.pk], start=today, end=today, advisor_id=advisor.pk)
+    nobodys = service_figures(
+        branch_ids=[branch.pk], start=today, end=today, advisor_id=technician.pk
+    )
+    # then the advisor's are the branch's, and the other person's are empty
+    assert (theirs["entries"], theirs["settled"], theirs["revenue"]) == (3, 2, Decimal("800.00"))
+    assert (nobodys["entries"], nobodys["settled"], nobodys["revenue_per_entry"]) == (0, 0, None)
+    assert nobodys["technicians"] == []

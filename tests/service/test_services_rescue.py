@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from dealer_crm.errors import StateConflict
 from service import services
 from service.choices import RescueOutcome, RescueStatus
 from service.models import Rescue
@@ -197,3 +198,21 @@ def test_a_finished_rescue_is_not_finished_again(branch, advisor, technician):
     )
     assert error.code == "rescue_wrong_status"
     assert state(rescue) == before
+
+
+def test_a_rescue_no_longer_needed_is_cancelled_until_the_team_arrives(branch, advisor, technician):
+    # given a dispatched rescue
+    rescue = services.rescue_log(
+        branch=branch, by=advisor,
+        data={
+            "caller_name": "王先生", "caller_phone": "13800138000", "location": "华南快速干线",
+            "problem": "爆胎", "called_at": timezone.now() - timedelta(minutes=30),
+        },
+    )  # fmt: skip
+    services.rescue_dispatch(rescue=rescue, to=technician, by=advisor)
+    # when the caller says help is no longer needed
+    cancelled = services.rescue_cancel(rescue=rescue, by=advisor, note="客户自行解决")
+    # then it is cancelled, and a cancelled rescue cannot be cancelled again
+    assert cancelled.status == RescueStatus.CANCELLED
+    with pytest.raises(StateConflict):
+        services.rescue_cancel(rescue=rescue, by=advisor)

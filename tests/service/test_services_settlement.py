@@ -3,18 +3,20 @@ warranty, every part handed over, the 10% rule, the discount, the payment, the i
 share, lines equal to the work order's; closing puts the visit on the timeline and tells
 archives and customer care once the transaction commits."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from customers.models import TimelineEntry
+from dealer_crm.errors import DomainError
 from service import services
 from service.choices import ConfirmationMethod, InsuranceClaimStatus, ServiceType
 from service.choices import WorkOrderStatus as S
 from service.events import work_order_closed
-from service.models import Settlement, SettlementLine, WorkOrder
+from service.models import InsuranceClaim, Settlement, SettlementLine, WorkOrder
 from tests.service.helpers import (
     counts,
     fresh,
@@ -267,11 +269,33 @@ def test_an_approved_claim_pays_the_assessed_amount_less_the_customers_share(
     )
 
 
-def test_the_insurer_pays_no_more_than_the_bill(branch, advisor, technician):
+def test_the_insurer_pays_no_more_than_the_bill_and_the_customer_their_share(
+    branch, advisor, technician
+):
+    # given a 5,000 bill under a claim assessed at 8,000 with 500 the customer's own
     work_order = bodywork_ready(branch, advisor, technician)
     insured(work_order, advisor, assessed="8000.00", share="500.00")
-    settlement = settle(work_order, advisor, paid="0.00")
-    assert (settlement.insurer_amount, settlement.customer_amount) == (Decimal("5000.00"), 0)
+    # when it is settled
+    settlement = settle(work_order, advisor, paid="500.00")
+    # then the insurer pays the bill less the share, and the customer their share
+    assert (settlement.insurer_amount, settlement.customer_amount) == (
+        Decimal("4500.00"),
+        Decimal("500.00"),
+    )
+
+
+def test_an_accident_date_in_the_future_is_refused(branch, advisor, technician):
+    work_order = bodywork_ready(branch, advisor, technician)
+    with pytest.raises(DomainError) as refused:
+        services.insurance_claim_create(
+            work_order=work_order, by=advisor,
+            data={
+                "insurer": "中国人保财险", "policy_number": "P1", "claim_number": "C1",
+                "accident_date": timezone.localdate() + timedelta(days=1),
+            },
+        )  # fmt: skip
+    assert (refused.value.code, refused.value.field) == ("date_in_future", "accident_date")
+    assert not InsuranceClaim.objects.exists()
 
 
 @pytest.mark.parametrize("status", [InsuranceClaimStatus.REPORTED, InsuranceClaimStatus.ASSESSED])
