@@ -148,9 +148,14 @@ def service_figures_page(request):
     if form.is_valid():
         chosen = form.cleaned_data["branch"]
         branch_ids = [chosen.pk] if chosen else branch_ids_for(request.user)
+        advisor = form.cleaned_data["advisor"]
         branch_query = [("branch", str(chosen.pk))] if chosen else []
+        branch_query += [("advisor", str(advisor.pk))] if advisor else []
         figures = selectors.service_figures(
-            branch_ids=branch_ids, start=form.cleaned_data["start"], end=form.cleaned_data["end"]
+            branch_ids=branch_ids,
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+            advisor_id=advisor.pk if advisor else None,
         )
         context.update(
             figures=figures,

@@ -244,3 +244,16 @@ def test_branch_manager_reads_the_figures_and_a_sales_consultant_may_not(
     assert client.get(reverse("service:figures")).status_code == 200
     client.force_login(consultant)
     assert client.get(reverse("service:figures")).status_code == 403
+
+
+def test_one_advisors_figures_and_their_links(client, branch, branch_manager, workshop):
+    # given a second advisor of the branch who has opened nothing
+    other = UserFactory(username="advisor_two", roles=[Role.SERVICE_ADVISOR], branches=[branch])
+    client.force_login(branch_manager)
+    # when the figures are read for that advisor
+    response = today_only(client, advisor=other.pk)
+    # then nothing of the workshop's is counted, and the links keep the advisor
+    assert cards(response)["entries"] == "0"
+    assert cards(response)["revenue_per_entry"] == "—"
+    links = [url for card in response.context["cards"] for _label, url in card.links]
+    assert any(f"advisor={other.pk}" in url for url in links)
