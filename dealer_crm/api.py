@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -199,6 +200,37 @@ class CommandMixin:
 
 class CommandViewSet(CommandMixin, BranchScopedViewSet):
     """The base of a branch-scoped resource whose writes are business commands."""
+
+
+# The longest period a figure is computed over in one request.
+FIGURES_MAX_DAYS = 3 * 366
+
+
+class PeriodQuerySerializer(serializers.Serializer):
+    """A figure's period and scope: this month to today unless given, one of your branches or
+    all of them."""
+
+    start = serializers.DateField(
+        required=False, help_text=gettext_lazy("First day of the period; this month's first.")
+    )
+    end = serializers.DateField(
+        required=False, help_text=gettext_lazy("Last day, included; today.")
+    )
+    branch = BranchField(
+        required=False, help_text=gettext_lazy("One branch; all of yours if left out.")
+    )
+
+    def validate(self, attrs):
+        today = timezone.localdate()
+        attrs.setdefault("start", today.replace(day=1))
+        attrs.setdefault("end", today)
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": [_("The end is before the start.")]})
+        if (attrs["end"] - attrs["start"]).days >= FIGURES_MAX_DAYS:
+            raise serializers.ValidationError(
+                {"end": [_("Choose a period of at most three years.")]}
+            )
+        return attrs
 
 
 class AuthTokenView(APIView):

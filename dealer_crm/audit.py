@@ -19,6 +19,8 @@ MASKED_FIELDS = {
     "mobile_2": mask_phone,
     "landline": mask_phone,
     "phone": mask_phone,
+    "contact_phone": mask_phone,
+    "caller_phone": mask_phone,
     "id_number": mask_id_number,
 }
 

@@ -31,6 +31,7 @@ from dealer_crm.api import (
     BranchScopedMixin,
     CommandMixin,
     CommandViewSet,
+    PeriodQuerySerializer,
     ScopedRecordField,
     answers,
 )
@@ -1356,31 +1357,6 @@ class EmergencyOrderViewSet(PartsViewSet):
 # --- Parts figures --------------------------------------------------------------------------
 
 # A period longer than this is refused rather than scanned.
-FIGURES_MAX_DAYS = 3 * 366
-
-
-class PartsFiguresQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(
-        required=False, help_text=gettext_lazy("First day of the period; this month's first.")
-    )
-    end = serializers.DateField(
-        required=False, help_text=gettext_lazy("Last day, included; today.")
-    )
-    branch = BranchField(
-        required=False, help_text=gettext_lazy("One branch; all of yours if left out.")
-    )
-
-    def validate(self, attrs):
-        today = timezone.localdate()
-        attrs.setdefault("start", today.replace(day=1))
-        attrs.setdefault("end", today)
-        if attrs["end"] < attrs["start"]:
-            raise serializers.ValidationError({"end": [_("The end is before the start.")]})
-        if (attrs["end"] - attrs["start"]).days >= FIGURES_MAX_DAYS:
-            raise serializers.ValidationError(
-                {"end": [_("Choose a period of at most three years.")]}
-            )
-        return attrs
 
 
 RATIO = {"max_digits": 8, "decimal_places": 3, "allow_null": True}
@@ -1424,13 +1400,13 @@ class PartsFiguresView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        parameters=[PartsFiguresQuerySerializer],
+        parameters=[PeriodQuerySerializer],
         responses={200: PartsFiguresSerializer, 400: REFUSED},
     )
     def get(self, request):
         if not request.user.has_perm("parts.view_partstock"):
             raise PermissionDenied()
-        query = PartsFiguresQuerySerializer(data=request.query_params, context={"request": request})
+        query = PeriodQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         data = query.validated_data
         branch = data.get("branch")

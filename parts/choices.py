@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PartClass(models.TextChoices):
@@ -136,7 +137,7 @@ class StocktakeStatus(models.TextChoices):
 
 
 class SuggestionStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("reorder suggestion status", "Open")
     ORDERED = "ordered", _("Ordered")
     DISMISSED = "dismissed", _("Dismissed")
 

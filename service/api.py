@@ -33,6 +33,7 @@ from dealer_crm.api import (
     BranchScopedMixin,
     CommandMixin,
     CommandViewSet,
+    PeriodQuerySerializer,
     PiiLoggedViewSetMixin,
     PiiMaskedSerializerMixin,
     ScopedRecordField,
@@ -1327,32 +1328,13 @@ class TechnicianBoardView(APIView):
 
 
 # A period longer than this is refused rather than scanned.
-FIGURES_MAX_DAYS = 3 * 366
 RATIO = {"max_digits": 8, "decimal_places": 3, "allow_null": True}
 
 
-class ServiceFiguresQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(
-        required=False, help_text=gettext_lazy("First day of the period; this month's first.")
+class ServiceFiguresQuerySerializer(PeriodQuerySerializer):
+    advisor = StaffField(
+        required=False, help_text=gettext_lazy("One service advisor's work orders only.")
     )
-    end = serializers.DateField(
-        required=False, help_text=gettext_lazy("Last day, included; today.")
-    )
-    branch = BranchField(
-        required=False, help_text=gettext_lazy("One branch; all of yours if left out.")
-    )
-
-    def validate(self, attrs):
-        today = timezone.localdate()
-        attrs.setdefault("start", today.replace(day=1))
-        attrs.setdefault("end", today)
-        if attrs["end"] < attrs["start"]:
-            raise serializers.ValidationError({"end": [_("The end is before the start.")]})
-        if (attrs["end"] - attrs["start"]).days >= FIGURES_MAX_DAYS:
-            raise serializers.ValidationError(
-                {"end": [_("Choose a period of at most three years.")]}
-            )
-        return attrs
 
 
 class TechnicianFiguresSerializer(serializers.Serializer):
@@ -1406,10 +1388,12 @@ class ServiceFiguresView(APIView):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         branch = data.get("branch")
+        advisor = data.get("advisor")
         figures = selectors.service_figures(
             branch_ids=[branch.pk] if branch else branch_ids_for(request.user),
             start=data["start"],
             end=data["end"],
+            advisor_id=advisor.pk if advisor else None,
         )
         people = User.objects.in_bulk([row["technician"] for row in figures["technicians"]])
         figures["technicians"] = [

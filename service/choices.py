@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ServiceType(models.TextChoices):
@@ -25,7 +26,7 @@ class AppointmentStatus(models.TextChoices):
 class WorkOrderStatus(models.TextChoices):
     """open → in progress → quality check → ready → settled → closed."""
 
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("work order status", "Open")
     IN_PROGRESS = "in_progress", _("In progress")
     QUALITY_CHECK = "quality_check", _("Quality check")
     READY = "ready", _("Ready for collection")

@@ -495,13 +495,21 @@ class TyreReading(models.Model):
         _("pressure (bar)"),
         max_digits=3,
         decimal_places=1,
-        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("5.0"))],
+        validators=[
+            MinValueValidator(Decimal("0.5"), _("A tyre pressure is 0.5 to 5.0 bar.")),
+            MaxValueValidator(Decimal("5.0"), _("A tyre pressure is 0.5 to 5.0 bar.")),
+        ],
     )
     tread_mm = models.DecimalField(
         _("tread depth (mm)"),
         max_digits=3,
         decimal_places=1,
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("12.0"))],
+        validators=[
+            MinValueValidator(Decimal("0"), _("A tread depth is 0 to 12 mm (a new tyre about 7).")),
+            MaxValueValidator(
+                Decimal("12.0"), _("A tread depth is 0 to 12 mm (a new tyre about 7).")
+            ),
+        ],
     )
     measured_by = user_key(_("measured by"))
     measured_at = models.DateTimeField(_("measured at"), auto_now=True)
@@ -673,6 +681,13 @@ class InsuranceClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.insurer} {self.claim_number}"
+
+    def insurer_share_of(self, total: Decimal) -> Decimal:
+        """What the insurer pays of a bill: what it covers (up to the assessed amount) less the
+        customer's own share, which the customer always pays."""
+        if self.assessed_amount is None:
+            return ZERO
+        return max(ZERO, min(total, self.assessed_amount) - self.customer_share)
 
 
 class Rescue(models.Model):

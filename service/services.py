@@ -764,9 +764,8 @@ def work_order_totals(work_order: WorkOrder) -> dict:
     return {"labour": labour, "parts": parts, "total": labour + parts}
 
 
-def _insurer_pays(work_order: WorkOrder, total: Decimal) -> Decimal:
-    """What an approved insurance claim pays: what it covers of the bill (up to the assessed
-    amount) less the customer's own share, which the customer always pays."""
+def insurer_pays(work_order: WorkOrder, total: Decimal) -> Decimal:
+    """What the work order's insurance claim pays of the bill, once the insurer approved it."""
     claim = InsuranceClaim.objects.filter(work_order=work_order).first()
     if (
         claim is None
@@ -778,7 +777,7 @@ def _insurer_pays(work_order: WorkOrder, total: Decimal) -> Decimal:
         )
     ):
         return ZERO
-    return max(ZERO, min(total, claim.assessed_amount) - claim.customer_share)
+    return claim.insurer_share_of(total)
 
 
 @transaction.atomic
@@ -835,7 +834,7 @@ def work_order_settle(
               "customer must approve the overrun first.")
             % {"total": f"{total:,.2f}", "estimate": f"{work_order.estimate:,.2f}"},
         )  # fmt: skip
-    insurer = _insurer_pays(work_order, total)
+    insurer = insurer_pays(work_order, total)
     customer_amount = total - insurer
     if paid_amount != customer_amount:
         raise DomainError(

@@ -288,16 +288,14 @@ def insurance_claim_create(request, pk: int):
 
 
 def _split(claim: InsuranceClaim) -> dict | None:
-    """What the settlement will split (services.work_order_settle): the assessed amount less
-    the customer's own share goes to the insurer, never more than the bill; the customer pays
-    the rest. Counted only once the insurer has approved."""
+    """What the settlement will split (services.work_order_settle), counted only once the
+    insurer has approved."""
     if claim.assessed_amount is None:
         return None
-    insurer_share = max(ZERO, claim.assessed_amount - claim.customer_share)
     bill = services.work_order_totals(claim.work_order)["total"]
-    insurer_pays = min(bill, insurer_share)
+    insurer_pays = claim.insurer_share_of(bill)
     return {
-        "insurer_share": insurer_share,
+        "insurer_share": max(ZERO, claim.assessed_amount - claim.customer_share),
         "bill": bill,
         "insurer_pays": insurer_pays,
         "customer_pays": bill - insurer_pays,
