@@ -795,3 +795,20 @@ def test_the_settle_panel_splits_what_an_approved_insurance_claim_pays(
     assert (settlement.insurer_amount, settlement.customer_amount) == (
         Decimal("120.00"), Decimal("80.00"),
     )  # fmt: skip
+
+
+def test_the_stockroom_voucher_links_back_to_the_work_order(
+    client, advisor, parts_clerk, work_order, branch
+):
+    # given parts reserved for the work order
+    part = PartFactory()
+    parts_services.stock_move_post(
+        branch=branch, part=part, kind=MoveKind.RECEIPT, amount=Decimal(3),
+        unit_cost=Decimal("10.00"), by=parts_clerk,
+    )  # fmt: skip
+    line = services.part_line_add(work_order=work_order, part=part, quantity=Decimal(1), by=advisor)
+    # when the parts clerk opens the issue voucher
+    client.force_login(parts_clerk)
+    page = client.get(reverse("parts:issue-detail", args=[line.issue.pk])).content.decode()
+    # then it links to the work order
+    assert reverse("service:work-order-detail", args=[work_order.pk]) in page
