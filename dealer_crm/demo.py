@@ -38,6 +38,8 @@ from parts.demo import parts_demo_create
 from parts.models import PartStock, StockMove
 from sales.demo import StockModel, sales_demo_create, sales_demo_finish
 from sales.models import Lead, StockVehicle
+from service.demo import service_demo_create
+from service.models import Appointment, WorkOrder
 
 from .choices import Role
 from .models import Branch, DealerGroup, Staff
@@ -858,6 +860,8 @@ def _counts(group: DealerGroup) -> dict:
         "stock_vehicles": StockVehicle.objects.filter(branch__group=group).count(),
         "stocked_parts": PartStock.objects.filter(branch__group=group, on_hand__gt=0).count(),
         "stock_moves": StockMove.objects.filter(branch__group=group).count(),
+        "appointments": Appointment.objects.filter(branch__group=group).count(),
+        "work_orders": WorkOrder.objects.filter(branch__group=group).count(),
     }
 
 
@@ -930,6 +934,7 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
             _sales_create(builder, branch=branches[spec["code"]], users=users)
         sales_demo_finish()
         parts_demo_create(volkswagen=branches[GUANGZHOU], toyota=branches[SHENZHEN], users=users)
+        service_demo_create(volkswagen=branches[GUANGZHOU], toyota=branches[SHENZHEN], users=users)
         counts = _counts(dealer_group)
 
     seconds = round(time.monotonic() - started, 2)
@@ -942,7 +947,8 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
             f"{counts['organizations']} organizations), {counts['contacts']} contacts, "
             f"{counts['vehicles']} vehicles, {counts['odometer_readings']} odometer readings, "
             f"{counts['leads']} sales leads, {counts['stock_vehicles']} stock vehicles, "
-            f"{counts['stocked_parts']} parts on the shelves, {counts['stock_moves']} stock moves."
+            f"{counts['stocked_parts']} parts on the shelves, {counts['stock_moves']} stock moves, "
+            f"{counts['appointments']} service appointments, {counts['work_orders']} work orders."
         ),
     )
     return {"created": True, **counts, "seconds": seconds}

@@ -806,7 +806,7 @@ class WorkOrderViewSet(ContactPiiLoggedMixin, ServiceViewSet):
         "parts_lines": ["service.add_partline"],
         "added_items": ["service.add_addeditem"],
         "start": ["service.change_workorder"],
-        "submit_for_qc": ["service.change_workorder"],
+        "submit_for_qc": ["service.change_labourline"],
         "quality_check": ["service.quality_check_workorder"],
         "release": ["service.release_workorder"],
         "approve_overrun": ["service.change_workorder"],

@@ -33,6 +33,7 @@ from dealer_crm.models import Branch, DealerGroup
 from parts.choices import (
     EmergencyStatus,
     IssueKind,
+    IssueStatus,
     LostSaleReason,
     MoveKind,
     PurchaseOrderStatus,
@@ -52,6 +53,24 @@ from parts.models import (
 )
 from sales.choices import OrderStatus, QuoteStatus, StockStatus
 from sales.models import Lead, Order, Quote, StockVehicle
+from service.choices import (
+    AppointmentStatus,
+    InsuranceClaimStatus,
+    RecommendationStatus,
+    RescueStatus,
+    ServiceType,
+    WarrantyClaimStatus,
+    WorkOrderStatus,
+)
+from service.demo import JOURNEY_KM
+from service.models import (
+    Appointment,
+    Recommendation,
+    Rescue,
+    ServiceSlot,
+    Settlement,
+    WorkOrder,
+)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +99,11 @@ def database_counts() -> dict[str, int]:
         "purchase orders": PurchaseOrder.objects.count(),
         "issue vouchers": PartIssue.objects.count(),
         "reorder suggestions": ReorderSuggestion.objects.count(),
+        "service slots": ServiceSlot.objects.count(),
+        "appointments": Appointment.objects.count(),
+        "work orders": WorkOrder.objects.count(),
+        "settlements": Settlement.objects.count(),
+        "rescues": Rescue.objects.count(),
     }
 
 
@@ -307,3 +331,92 @@ def test_the_demo_stockroom_has_history_and_work_waiting_for_the_parts_clerk(dem
     assert EmergencyOrder.objects.filter(branch=branch, status=EmergencyStatus.QUOTED).exists()
     assert PartStock.objects.filter(branch=branch, bin__zone="C", on_hand__gt=0).exists()
     assert not Stocktake.objects.filter(status=StocktakeStatus.COUNTING).exists()
+
+
+@pytest.mark.django_db
+def test_every_closed_demo_work_order_is_settled_as_its_lines_and_its_parts_issued(demo):
+    # given the demo's closed work orders of both branches
+    closed = list(
+        WorkOrder.objects.filter(status=WorkOrderStatus.CLOSED)
+        .select_related("settlement")
+        .prefetch_related("labour_lines", "part_lines__issue", "part_lines__part")
+    )
+    assert len(closed) >= 20
+    assert {order.branch.code for order in closed} == {"gz-tianhe", "sz-nanshan"}
+    now = timezone.now()
+
+    for order in closed:
+        # when its settlement and its lines are compared
+        settlement = order.settlement
+        labour = sum(line.amount for line in order.labour_lines.all())
+        parts = sum(line.amount for line in order.part_lines.all())
+
+        # then the settlement is the lines, within 10% of the estimate or approved...
+        assert (settlement.labour_total, settlement.parts_total) == (labour, parts), order
+        assert settlement.total == labour + parts - settlement.discount, order
+        assert settlement.lines.count() == len(order.labour_lines.all()) + len(
+            order.part_lines.all()
+        )
+        assert settlement.total <= order.estimate * 11 / 10 or order.overrun_approved_at
+        # ...every part handed over by the stockroom and in its ledger under the work order...
+        for line in order.part_lines.all():
+            assert line.issue.status == IssueStatus.HANDED_OVER, line
+            move = StockMove.objects.get(document=order.number, part=line.part)
+            assert order.opened_at <= move.at <= order.settled_at
+        # ...and the visit happened in order, in the past, with its signatures in order
+        times = [order.opened_at, order.started_at, order.ready_at, order.settled_at,
+                 order.closed_at]  # fmt: skip
+        assert times == sorted(times) and times[-1] <= now, (order, times)
+        assert all(line.done_at <= order.qc_at for line in order.labour_lines.all())
+        assert order.qc_at <= order.team_lead_at <= order.ready_at
+        assert settlement.settled_at == order.settled_at
+
+
+@pytest.mark.django_db
+def test_the_demo_service_department_has_history_of_every_kind_and_a_day_waiting(demo):
+    # given the demo data, when the Guangzhou advisor and technician start the day
+    branch = Branch.objects.get(code="gz-tianhe")
+    today = timezone.localdate()
+    orders = WorkOrder.objects.filter(branch=branch)
+
+    # then two months of visits of every kind lie behind...
+    closed = orders.filter(status=WorkOrderStatus.CLOSED)
+    assert {ServiceType.MAINTENANCE, ServiceType.REPAIR, ServiceType.BODYWORK,
+            ServiceType.WARRANTY, ServiceType.RESCUE} <= set(
+        closed.values_list("service_type", flat=True)
+    )  # fmt: skip
+    oldest = closed.order_by("opened_at").first().opened_at
+    assert (today - timezone.localdate(oldest)).days >= 55
+    assert closed.filter(comeback_of__isnull=False).exists()
+    bodywork = closed.get(service_type=ServiceType.BODYWORK)
+    assert bodywork.insurance_claim.status == InsuranceClaimStatus.PAID
+    assert 0 < bodywork.settlement.insurer_amount < bodywork.settlement.total
+    warranty = closed.get(service_type=ServiceType.WARRANTY)
+    assert warranty.warranty_claims.get().status == WarrantyClaimStatus.APPROVED
+    assert warranty.certificates_checked_at is not None
+    assert Rescue.objects.filter(
+        branch=branch, status=RescueStatus.DONE, work_order__isnull=False
+    ).exists()
+    assert Rescue.objects.filter(branch=branch, status=RescueStatus.DISPATCHED).exists()
+
+    # ...and today there are appointments, a no-show yesterday, and cars in the workshop
+    booked_today = Appointment.objects.filter(
+        branch=branch, status=AppointmentStatus.BOOKED, slot__starts_at__date=today
+    )
+    assert booked_today.count() >= 3
+    assert Appointment.objects.filter(branch=branch, status=AppointmentStatus.NO_SHOW).exists()
+    assert orders.filter(status=WorkOrderStatus.IN_PROGRESS).exists()
+    assert orders.filter(status=WorkOrderStatus.QUALITY_CHECK, qc_at__isnull=True).exists()
+    assert ServiceSlot.objects.filter(branch=branch, starts_at__date__gt=today).count() >= 60
+    for code in ("gz-tianhe", "sz-nanshan"):
+        assert Appointment.objects.filter(branch__code=code, slot__starts_at__date=today).exists()
+
+    # the journey's car: last read at 29,800 km, booked today, its worn tyres declined last
+    # time; another car booked today has the fluids its owner declined at 60,000 km
+    journey = [a for a in booked_today if a.vehicle.odometer_km == JOURNEY_KM]
+    assert len(journey) == 1
+    declined = Recommendation.objects.filter(
+        vehicle__in=[a.vehicle for a in booked_today], status=RecommendationStatus.DECLINED
+    )
+    assert declined.filter(vehicle=journey[0].vehicle, tyre_position__gt="").count() == 2
+    assert {"Brake fluid", "Gearbox oil"} <= set(declined.values_list("description", flat=True))
