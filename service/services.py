@@ -10,8 +10,7 @@ from django.contrib.postgres.search import TrigramSimilarity
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as _noop
-from django.utils.translation import override
+from django.utils.translation import gettext_noop, override
 from simple_history.utils import bulk_create_with_history
 
 from customers.choices import OdometerSource, Transmission
@@ -65,31 +64,37 @@ COMEBACK_SIMILARITY = 0.3
 TREAD_MINIMUM_MM = Decimal("3.0")
 # Recommended items by mileage (建议维修项目): (from km, to km, items, items not for a manual
 # gearbox).
+THIRTY_THOUSAND_ITEMS = [
+    gettext_noop("Spark plugs"),
+    gettext_noop("Engine oil"),
+    gettext_noop("Oil filter"),
+    gettext_noop("Air filter"),
+    gettext_noop("Cabin filter"),
+]
+SIXTY_THOUSAND_ITEMS = [
+    *THIRTY_THOUSAND_ITEMS,
+    gettext_noop("Brake fluid"),
+    gettext_noop("Power-steering fluid"),
+]
 MILEAGE_RECOMMENDATIONS = [
-    (
-        29_000,
-        31_000,
-        [_noop("Spark plugs"), _noop("Engine oil"), _noop("Oil filter"), _noop("Air filter"),
-         _noop("Cabin filter")],
-        [],
-    ),
-    (
-        59_000,
-        61_000,
-        [
-            _noop("Spark plugs"), _noop("Engine oil"), _noop("Oil filter"), _noop("Air filter"),
-            _noop("Cabin filter"), _noop("Brake fluid"), _noop("Power-steering fluid"),
-        ],
-        [_noop("Gearbox oil")],
-    ),
-]  # fmt: skip
+    (29_000, 31_000, THIRTY_THOUSAND_ITEMS, []),
+    (59_000, 61_000, SIXTY_THOUSAND_ITEMS, [gettext_noop("Gearbox oil")]),
+]
 # The maintenance checklist (保养表) every maintenance work order starts with.
 CHECKLIST_ITEMS = [
-    _noop("Engine oil and filter"), _noop("Air filter"), _noop("Cabin filter"),
-    _noop("Spark plugs"), _noop("Brake fluid level"), _noop("Coolant level"),
-    _noop("Brake pads and discs"), _noop("Lights and horn"), _noop("Wipers and washer fluid"),
-    _noop("Battery"), _noop("Belts and hoses"), _noop("Underbody and leaks"),
-]  # fmt: skip
+    gettext_noop("Engine oil and filter"),
+    gettext_noop("Air filter"),
+    gettext_noop("Cabin filter"),
+    gettext_noop("Spark plugs"),
+    gettext_noop("Brake fluid level"),
+    gettext_noop("Coolant level"),
+    gettext_noop("Brake pads and discs"),
+    gettext_noop("Lights and horn"),
+    gettext_noop("Wipers and washer fluid"),
+    gettext_noop("Battery"),
+    gettext_noop("Belts and hoses"),
+    gettext_noop("Underbody and leaks"),
+]
 TYRES_ON_A_CAR = 4
 
 
@@ -304,13 +309,21 @@ def work_order_open(
     earlier = Recommendation.objects.filter(
         vehicle=vehicle, status__in=[RecommendationStatus.OPEN, RecommendationStatus.DECLINED]
     ).exclude(work_order=work_order)
-    carried = list(earlier.values_list("description", flat=True))
+    # description → (tyre, tread): a worn tyre keeps what it was recommended for.
+    items = {item: ("", None) for item in mileage_recommendations(vehicle, work_order.mileage_in)}
+    for description, tyre, tread in earlier.values_list("description", "tyre_position", "tread_mm"):
+        items.setdefault(description, (tyre, tread))
     earlier.update(status=RecommendationStatus.CARRIED)
-    for description in dict.fromkeys(
-        [*mileage_recommendations(vehicle, work_order.mileage_in), *carried]
-    ):
+    for description, (tyre, tread) in items.items():
         attribute_to(
-            Recommendation(vehicle=vehicle, work_order=work_order, description=description), by
+            Recommendation(
+                vehicle=vehicle,
+                work_order=work_order,
+                description=description,
+                tyre_position=tyre,
+                tread_mm=tread,
+            ),  # fmt: skip
+            by,
         ).save()
     if work_order.service_type == ServiceType.MAINTENANCE:
         bulk_create_with_history(

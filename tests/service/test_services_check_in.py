@@ -3,6 +3,7 @@ items by mileage and those carried from earlier visits, comebacks, appointments 
 maintenance checklist."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -387,3 +388,25 @@ def test_the_plate_is_kept_in_capitals(branch, advisor):
         branch, advisor, customer=customer, vehicle=vehicle, plate=" 粤a12345 "
     )
     assert fresh(work_order).plate == "粤A12345"
+
+
+def test_a_worn_tyre_declined_earlier_is_carried_with_its_tyre_and_tread(
+    branch, advisor, technician, english
+):
+    # given a maintenance visit where the rear left tyre measured 2.6 mm and was declined
+    customer, vehicle = customer_car(branch)
+    first = open_work_order(branch, advisor, customer=customer, vehicle=vehicle, mileage_in=20_000,
+                            service_type=ServiceType.MAINTENANCE)  # fmt: skip
+    services.work_order_start(work_order=first, by=advisor)
+    services.tyre_reading_record(
+        work_order=first, position="rear_left", pressure_bar=Decimal("2.3"),
+        tread_mm=Decimal("2.6"), by=technician,
+    )  # fmt: skip
+    worn = first.recommendations.get(tyre_position="rear_left")
+    services.recommendation_decide(recommendation=worn, accepted=False, by=advisor)
+    # when the car comes back
+    second = open_work_order(branch, advisor, customer=customer, vehicle=vehicle, mileage_in=21_000)
+    # then the tyre's recommendation comes with its tyre and tread
+    carried = second.recommendations.get(tyre_position="rear_left")
+    assert carried.tread_mm == Decimal("2.6")
+    assert carried.label == "Replace tyre: Rear left (tread 2.6 mm)"
