@@ -122,23 +122,29 @@ class CheckInForm(BootstrapFormMixin, forms.Form):
         """Show the last reading in the empty mileage box: the new one may not be lower."""
         self.fields["mileage_in"].widget.attrs["placeholder"] = _("last: %(km)s") % {"km": km}
 
-    def service_data(self, customer: Customer, vehicle: Vehicle) -> dict:
-        """The work order's fields; what was left empty comes from the customer's record."""
+    def service_data(
+        self, customer: Customer, vehicle: Vehicle, appointment: Appointment | None = None
+    ) -> dict:
+        """The work order's fields; what was left empty comes from the booking, else from the
+        customer's record."""
         data = {name: self.cleaned_data[name] for name in WORK_ORDER_FIELDS}
         data["contact_name"] = data["contact_name"].strip() or customer.name
-        data["contact_phone"] = data["contact_phone"].strip() or customer.mobile
+        booked_phone = appointment.contact_phone if appointment else ""
+        data["contact_phone"] = data["contact_phone"].strip() or booked_phone or customer.mobile
         data["plate"] = data["plate"].strip() or vehicle.plate
         return data
 
 
-def initial_from_appointment(appointment: Appointment) -> dict:
+def initial_from_appointment(appointment: Appointment, *, show_pii: bool) -> dict:
+    """The check-in form as the booking left it. The phone given at booking is shown only to
+    someone who may see personal data; for anyone else an empty box means that phone."""
     return {
         "appointment": appointment.pk,
         "customer": appointment.customer_id,
         "vehicle": appointment.vehicle_id,
         "service_type": appointment.slot.service_type,
         "contact_name": appointment.customer.name,
-        "contact_phone": appointment.contact_phone,
+        "contact_phone": appointment.contact_phone if show_pii else "",
         "plate": appointment.vehicle.plate,
         "complaint": appointment.complaint,
     }

@@ -140,7 +140,9 @@ def work_order_create(request):
         initial = {"service_type": request.GET.get("service_type", ServiceType.MAINTENANCE)}
         initial.update({name: request.GET[name] for name in ("customer",) if name in request.GET})
         if appointment is not None:
-            initial.update(initial_from_appointment(appointment))
+            initial.update(
+                initial_from_appointment(appointment, show_pii=can_view_pii(request.user))
+            )
         form = CheckInForm(initial=initial, branch=branch, user=request.user)
     else:
         form = CheckInForm(request.POST, branch=branch, user=request.user)
@@ -155,7 +157,7 @@ def work_order_create(request):
                 vehicle=vehicle,
                 appointment=appointment,
                 odometer_replaced=data["odometer_replaced"],
-                data=form.service_data(customer, vehicle),
+                data=form.service_data(customer, vehicle, appointment),
                 by=request.user,
             ),
         )

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -132,7 +133,10 @@ def test_check_in_from_the_appointment_fills_in_what_was_booked(client, advisor,
     form = response.context["form"]
     assert form["customer"].value() == appointment.customer_id
     assert form["vehicle"].value() == appointment.vehicle_id
-    assert form["contact_phone"].value() == "13800138000"
+    # the booked phone is not shown to an advisor who may not see personal data: an empty
+    # box stands for it
+    assert form["contact_phone"].value() == ""
+    assert "13800138000" not in response.content.decode()
     assert form["complaint"].value() == "30000公里保养"
     assert form["service_type"].value() == ServiceType.MAINTENANCE
     assert response.context["brief"]["last_reading"].km == 28_500
@@ -384,3 +388,24 @@ def test_board_costs_the_same_queries_whatever_its_length(
     with django_assert_max_num_queries(11):
         response = client.get(reverse("service:board"))
     assert sum(len(column["lines"]) for column in response.context["columns"]) == rows
+
+
+def test_someone_who_may_see_personal_data_gets_the_booked_phone(
+    client, branch_manager, advisor, appointment
+):
+    branch_manager.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_workorder", "view_workorder"])
+    )
+    client.force_login(branch_manager)
+    response = client.get(f"{reverse(CREATE)}?appointment={appointment.pk}")
+    assert response.context["form"]["contact_phone"].value() == "13800138000"
+
+
+def test_an_empty_phone_at_check_in_is_the_one_given_at_booking(client, advisor, appointment):
+    client.force_login(advisor)
+    customer, vehicle = appointment.customer, appointment.vehicle
+    client.post(
+        reverse(CREATE),
+        check_in_data(customer, vehicle, appointment=appointment.pk, contact_phone=""),
+    )
+    assert WorkOrder.objects.get(appointment=appointment).contact_phone == "13800138000"
