@@ -284,7 +284,9 @@ def work_order_open(
         appointment = _appointment_locked(appointment)
         if appointment.vehicle_id != vehicle.pk:
             raise DomainError(
-                "appointment_other_vehicle", _("The appointment is for another vehicle.")
+                "appointment_other_vehicle",
+                _("The appointment is for another vehicle."),
+                field="vehicle",
             )
     work_order = WorkOrder(
         branch=branch, customer=customer, vehicle=vehicle, appointment=appointment,
@@ -292,14 +294,18 @@ def work_order_open(
     )  # fmt: skip
     work_order.plate = work_order.plate.strip().upper()
     work_order.full_clean(exclude=["odometer_reading"])
-    work_order.odometer_reading = odometer_record(
-        vehicle=vehicle,
-        km=work_order.mileage_in,
-        read_on=timezone.localdate(),
-        by=by,
-        source=OdometerSource.WORK_ORDER,
-        is_replacement=odometer_replaced,
-    )
+    try:
+        work_order.odometer_reading = odometer_record(
+            vehicle=vehicle,
+            km=work_order.mileage_in,
+            read_on=timezone.localdate(),
+            by=by,
+            source=OdometerSource.WORK_ORDER,
+            is_replacement=odometer_replaced,
+        )
+    except DomainError as error:
+        error.field = "mileage_in"  # the reading's km is the work order's mileage in
+        raise
     work_order.comeback_of = _comeback_of(vehicle, work_order.complaint, work_order.service_type)
     attribute_to(work_order, by).save()
     if appointment is not None:

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from customers.models import Vehicle
-from dealer_crm.errors import DomainError
 from dealer_crm.forms import bootstrap_widgets
 from dealer_crm.models import display_name
 from dealer_crm.pages import apply_filters, call_service, paginate, sort
@@ -70,20 +69,6 @@ def work_order_list(request):
 
 
 # --- Check-in (接车) -------------------------------------------------------------------------
-
-# A refused rule of the odometer names the reading's fields; on this form they are the mileage.
-FIELD_OF_REFUSAL = {"km": "mileage_in", "read_on": "mileage_in"}
-FIELD_OF_CODE = {"appointment_other_vehicle": "vehicle"}
-
-
-def _open_work_order(**kwargs):
-    try:
-        return services.work_order_open(**kwargs)
-    except DomainError as error:
-        error.field = FIELD_OF_CODE.get(error.code) or FIELD_OF_REFUSAL.get(
-            error.field, error.field
-        )
-        raise
 
 
 def _brief(request, branch):
@@ -151,7 +136,7 @@ def work_order_create(request):
         customer, vehicle = data["customer"], data["vehicle"]
         work_order = call_service(
             form,
-            lambda: _open_work_order(
+            lambda: services.work_order_open(
                 branch=branch,
                 customer=customer,
                 vehicle=vehicle,

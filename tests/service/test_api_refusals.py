@@ -86,6 +86,7 @@ def test_a_mileage_lower_than_the_last_reading_is_refused(api_as, branch, adviso
     # then it is refused, and neither a work order nor a reading was made
     assert response.status_code == 400
     assert response.json()["code"] == "odometer_lower_than_last"
+    assert "mileage_in" in response.json()  # the message stands beside the field sent
     assert counts(WorkOrder, OdometerReading) == before
 
 

@@ -110,7 +110,7 @@ def test_a_mileage_below_the_last_reading_is_refused(branch, advisor):
         )
     )
     # then it is refused on the mileage and nothing was opened or recorded
-    assert (error.code, error.field) == ("odometer_lower_than_last", "km")
+    assert (error.code, error.field) == ("odometer_lower_than_last", "mileage_in")
     assert WorkOrder.objects.count() == 0
     assert vehicle.odometer_readings.count() == 1
     assert state(vehicle) == before
