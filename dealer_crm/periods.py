@@ -23,3 +23,13 @@ def local_day_end(day: date) -> datetime:
     if day == date.max:
         return datetime.combine(day, time.max, tzinfo=LOCAL_TIME_ZONE)
     return local_day_start(day + timedelta(days=1))
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it is shorter (31 Jan + 1
+    month = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    next_month = date(year + month // 12, month % 12 + 1, 1)
+    return min(day.replace(year=year, month=month, day=1) + timedelta(days=day.day - 1),
+               next_month - timedelta(days=1))  # fmt: skip

@@ -94,10 +94,25 @@ SERVICE_WORKSHOP = SERVICE_READ + [
     "service.release_workorder",
 ]
 
+FLEET_MODELS = [
+    "fleetaccount", "progressreport", "buyingcentremember", "fleetdeal", "dealline",
+    "fleetagreement", "fleetorder", "discountrequest", "specialconfigurationrequest",
+]  # fmt: skip
+FLEET_READ = [f"fleet.view_{model}" for model in FLEET_MODELS]
+FLEET_WRITE = FLEET_READ + [
+    f"fleet.{action}_{model}" for model in FLEET_MODELS for action in ("add", "change")
+]
+FLEET_MANAGE = FLEET_READ + [
+    "fleet.confirm_fleetaccount",
+    "fleet.approve_discountrequest",
+    "fleet.approve_specialconfigurationrequest",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SALES_CONSULTANT: CUSTOMER_WRITE + SALES_WRITE,
     Role.SALES_MANAGER: CUSTOMER_WRITE
     + SALES_MANAGE
+    + FLEET_MANAGE
     + ["customers.merge_customers", "customers.export_customers"],
     Role.SERVICE_ADVISOR: CUSTOMER_WRITE
     + PARTS_REQUEST
@@ -109,7 +124,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.PARTS_CLERK: CUSTOMER_READ
     + PARTS_WRITE
     + ["service.view_workorder", "service.view_partline"],
-    Role.FLEET_MANAGER: CUSTOMER_WRITE + SALES_WRITE,
+    Role.FLEET_MANAGER: CUSTOMER_WRITE + SALES_WRITE + FLEET_WRITE,
     Role.CUSTOMER_CARE: CUSTOMER_WRITE
     + SALES_READ
     + SERVICE_READ
@@ -118,12 +133,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SALES_MANAGE
     + PARTS_READ
     + SERVICE_READ
+    + FLEET_MANAGE
     + ["parts.approve_stocktake", "service.quality_check_workorder", "service.release_workorder"]
     + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
     Role.GROUP_MANAGER: CUSTOMER_MANAGE
     + SALES_MANAGE
     + PARTS_READ
     + SERVICE_READ
+    + FLEET_MANAGE
     + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
     Role.INTEGRATION: CUSTOMER_WRITE
     + SALES_WRITE

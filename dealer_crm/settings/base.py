@@ -246,6 +246,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "service.tasks.appointment_reminders_task",
         "schedule": crontab(minute=5),
     },
+    "fleet-protections-lapse": {
+        "task": "fleet.tasks.protections_lapse_task",
+        "schedule": crontab(hour=1, minute=30),
+    },
+    "fleet-requests-overdue": {
+        "task": "fleet.tasks.requests_flag_overdue_task",
+        "schedule": crontab(minute=20),
+    },
     "reorder-suggestions": {
         "task": "parts.tasks.reorder_suggestions_task",
         "schedule": crontab(hour=2, minute=0),

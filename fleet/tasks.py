@@ -1,0 +1,16 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True)
+def protections_lapse_task() -> int:
+    """Daily: lapse the protection of accounts past their months or without the month's
+    progress report; each lapse is told to its branch once."""
+    return len(services.protections_lapse())
+
+
+@shared_task(acks_late=True)
+def requests_flag_overdue_task() -> int:
+    """Hourly: flag discount and special-configuration requests undecided after 48 hours."""
+    return services.requests_flag_overdue()
