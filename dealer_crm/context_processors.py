@@ -23,6 +23,15 @@ NAVIGATION = [
         ],
     ),
     (
+        _("Fleet"),
+        [
+            (_("Fleet accounts"), "fleet:account-list", "fleet.view_fleetaccount"),
+            (_("Fleet deals"), "fleet:deal-list", "fleet.view_fleetdeal"),
+            (_("Requests to decide"), "fleet:request-list", "fleet.view_discountrequest"),
+            (_("Fleet figures"), "fleet:figures", "fleet.view_fleetdeal"),
+        ],
+    ),
+    (
         _("Service"),
         [
             (_("Appointments"), "service:appointment-day", "service.view_appointment"),
