@@ -34,6 +34,8 @@ from customers.models import Contact, Customer, OdometerReading, TimelineEntry, 
 from customers.services import contact_save, customer_create, odometer_record, vehicle_add
 from customers.validators import credit_code_check_char, resident_id_check_digit
 from customers.vin import MODEL_YEAR_CODES, vin_check_digit
+from fleet.demo import fleet_demo_create
+from fleet.models import FleetAccount, FleetDeal
 from parts.demo import parts_demo_create
 from parts.models import PartStock, StockMove
 from sales.demo import StockModel, sales_demo_create, sales_demo_finish
@@ -862,6 +864,8 @@ def _counts(group: DealerGroup) -> dict:
         "stock_moves": StockMove.objects.filter(branch__group=group).count(),
         "appointments": Appointment.objects.filter(branch__group=group).count(),
         "work_orders": WorkOrder.objects.filter(branch__group=group).count(),
+        "fleet_accounts": FleetAccount.objects.filter(branch__group=group).count(),
+        "fleet_deals": FleetDeal.objects.filter(branch__group=group).count(),
     }
 
 
@@ -935,6 +939,7 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
         sales_demo_finish()
         parts_demo_create(volkswagen=branches[GUANGZHOU], toyota=branches[SHENZHEN], users=users)
         service_demo_create(volkswagen=branches[GUANGZHOU], toyota=branches[SHENZHEN], users=users)
+        fleet_demo_create(branch=branches[GUANGZHOU], users=users)
         counts = _counts(dealer_group)
 
     seconds = round(time.monotonic() - started, 2)
@@ -948,7 +953,8 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
             f"{counts['vehicles']} vehicles, {counts['odometer_readings']} odometer readings, "
             f"{counts['leads']} sales leads, {counts['stock_vehicles']} stock vehicles, "
             f"{counts['stocked_parts']} parts on the shelves, {counts['stock_moves']} stock moves, "
-            f"{counts['appointments']} service appointments, {counts['work_orders']} work orders."
+            f"{counts['appointments']} service appointments, {counts['work_orders']} work orders, "
+            f"{counts['fleet_accounts']} fleet accounts, {counts['fleet_deals']} fleet deals."
         ),
     )
     return {"created": True, **counts, "seconds": seconds}

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from customers import api as customers_api
+from fleet import api as fleet_api
 from parts import api as parts_api
 from sales import api as sales_api
 from service import api as service_api
@@ -56,6 +57,16 @@ router.register("settlements", service_api.SettlementViewSet, basename="settleme
 router.register("warranty-claims", service_api.WarrantyClaimViewSet, basename="warranty-claim")
 router.register("insurance-claims", service_api.InsuranceClaimViewSet, basename="insurance-claim")
 router.register("rescues", service_api.RescueViewSet, basename="rescue")
+router.register("fleet-accounts", fleet_api.FleetAccountViewSet, basename="fleet-account")
+router.register("fleet-deals", fleet_api.FleetDealViewSet, basename="fleet-deal")
+router.register("fleet-orders", fleet_api.FleetOrderViewSet, basename="fleet-order")
+router.register("fleet-agreements", fleet_api.FleetAgreementViewSet, basename="fleet-agreement")
+router.register("discount-requests", fleet_api.DiscountRequestViewSet, basename="discount-request")
+router.register(
+    "special-configuration-requests",
+    fleet_api.SpecialConfigurationRequestViewSet,
+    basename="special-configuration-request",
+)
 
 api_v1 = [
     path("auth/token/", api.AuthTokenView.as_view(), name="auth-token"),

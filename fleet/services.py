@@ -298,6 +298,8 @@ def agreement_sign(
 def tier_bands_set(*, agreement: FleetAgreement, bands: list[dict], by: User) -> list[TierBand]:
     """The agreement's volume tiers, {from_units, to_units, support_per_unit}: bands may
     not overlap; they replace the agreement's earlier ones (orders keep the tier they had)."""
+    # Locked: an order being priced on these tiers waits, and sees the tiers it is priced on.
+    agreement = FleetAgreement.objects.select_for_update().get(pk=agreement.pk)
     ordered = sorted(bands, key=lambda band: band["from_units"])
     for earlier, later in zip(ordered, ordered[1:], strict=False):
         if earlier.get("to_units") is None or earlier["to_units"] >= later["from_units"]:
@@ -353,6 +355,8 @@ def fleet_order_price(
         raise DomainError(
             "agreement_other_account", _("The agreement is another account's."), field="agreement"
         )
+    if agreement is not None:
+        agreement = FleetAgreement.objects.select_for_update().get(pk=agreement.pk)
     order = FleetOrder(deal=deal, agreement=agreement, quantity=quantity, priced_by=by)
     if quantity > SPECIAL_DEAL_UNITS:
         if promotion:

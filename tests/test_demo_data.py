@@ -3,6 +3,7 @@ enough variety (two branches, all vehicle-age segments, incomplete records) to s
 product."""
 
 import sys
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
@@ -30,6 +31,20 @@ from dealer_crm.demo import (
     demo_data_load,
 )
 from dealer_crm.models import Branch, DealerGroup
+from fleet import selectors as fleet_selectors
+from fleet.choices import AccountClass, BuyingRole, DealStage, ProtectionStatus, RequestStatus
+from fleet.demo import fleet_demo_create
+from fleet.models import (
+    BuyingCentreMember,
+    DiscountRequest,
+    FleetAccount,
+    FleetAgreement,
+    FleetDeal,
+    FleetOrder,
+    ProgressReport,
+    SpecialConfigurationRequest,
+)
+from fleet.services import agreement_valid_until
 from parts.choices import (
     EmergencyStatus,
     IssueKind,
@@ -104,6 +119,12 @@ def database_counts() -> dict[str, int]:
         "work orders": WorkOrder.objects.count(),
         "settlements": Settlement.objects.count(),
         "rescues": Rescue.objects.count(),
+        "fleet accounts": FleetAccount.objects.count(),
+        "progress reports": ProgressReport.objects.count(),
+        "buying-centre members": BuyingCentreMember.objects.count(),
+        "fleet deals": FleetDeal.objects.count(),
+        "fleet orders": FleetOrder.objects.count(),
+        "discount requests": DiscountRequest.objects.count(),
     }
 
 
@@ -420,3 +441,97 @@ def test_the_demo_service_department_has_history_of_every_kind_and_a_day_waiting
     )
     assert declined.filter(vehicle=journey[0].vehicle, tyre_position__gt="").count() == 2
     assert {"Brake fluid", "Gearbox oil"} <= set(declined.values_list("description", flat=True))
+
+
+@pytest.mark.django_db
+def test_the_demo_fleet_department_has_protected_accounts_deals_and_approvals_waiting(demo):
+    # given the demo data, when the Guangzhou fleet manager and sales manager start the day
+    branch = Branch.objects.get(code="gz-tianhe")
+    today = timezone.localdate()
+    accounts = FleetAccount.objects.filter(branch=branch)
+    assert demo["fleet_accounts"] == accounts.count() == FleetAccount.objects.count() >= 5
+
+    # then the accounts are of several classes, valid, and the branch's customers' codes...
+    assert {AccountClass.GOVERNMENT, AccountClass.ENTERPRISE, AccountClass.TAXI} <= set(
+        accounts.values_list("account_class", flat=True)
+    )
+    customer_codes = dict(
+        Customer.objects.filter(branch=branch, kind=CustomerKind.ORGANIZATION).values_list(
+            "name", "credit_code"
+        )
+    )
+    for account in accounts:
+        account.full_clean()
+        assert customer_codes.get(account.name, account.credit_code) == account.credit_code
+    affiliate = accounts.get(parent__isnull=False)
+    assert affiliate.parent.branch == branch and affiliate.name not in customer_codes
+    # ...the rental company is left for the journey to register...
+    assert not accounts.filter(name="广州悦途汽车租赁有限公司").exists()
+    # ...the protected ones reported every month since confirmation, one lapsed with its reason
+    # and one awaits confirmation
+    protected = accounts.filter(status=ProtectionStatus.PROTECTED)
+    assert protected.count() >= 3
+    for account in protected:
+        assert account.protected_until >= today
+        assert account.confirmed_at <= timezone.now()
+        assert account.progress_reports.filter(month=today.replace(day=1)).exists()
+        assert account.progress_reports.count() >= 2 or account.confirmed_at.month == today.month
+    lapsed = accounts.get(status=ProtectionStatus.LAPSED)
+    assert lapsed.lapse_reason and lapsed.protected_until < today
+    assert accounts.filter(status=ProtectionStatus.REGISTERED).exists()
+    assert set(BuyingRole.values) == set(
+        BuyingCentreMember.objects.filter(account__branch=branch).values_list("role", flat=True)
+    )
+
+    # this year's agreement follows the 1 July rule and has three tiers...
+    agreement = FleetAgreement.objects.get(account__branch=branch)
+    assert agreement.signed_on.year == today.year
+    assert agreement.valid_until == agreement_valid_until(agreement.signed_on)
+    assert [band.support_per_unit for band in agreement.bands.all()] == [
+        Decimal("2000.00"), Decimal("3000.00"), Decimal("4000.00"),
+    ]  # fmt: skip
+    # ...the won deal's first batch is delivered and settled on the first tier, the second
+    # priced on the higher tier the first batch's units reached
+    won = FleetDeal.objects.get(branch=branch, stage=DealStage.WON)
+    first, second = won.orders.order_by("priced_at", "pk")
+    assert first.delivered_units == first.quantity
+    assert first.support_settled == first.support_due == first.quantity * Decimal("2000.00")
+    assert (second.units_before, second.delivered_units) == (first.quantity, 0)
+    assert second.support_per_unit == Decimal("3000.00")
+    assert first.priced_at <= first.delivered_at <= first.settled_at <= second.priced_at
+    statement = fleet_selectors.settlement_statement(deal=won)
+    assert statement["units"] == sum(line.quantity for line in won.lines.all())
+    assert statement["open"] == Decimal("0.00")
+    assert {DealStage.WON, DealStage.LOST, DealStage.TENDER, DealStage.NEGOTIATION} <= set(
+        FleetDeal.objects.filter(branch=branch).values_list("stage", flat=True)
+    )
+    for deal in FleetDeal.objects.filter(branch=branch):
+        deal.full_clean()
+        assert deal.account.branch == branch and deal.created_at <= timezone.now()
+
+    # and a discount awaits the manager, one is flagged overdue, one was approved in time,
+    # and the special configuration was decided
+    requests = DiscountRequest.objects.filter(deal__branch=branch)
+    waiting = requests.filter(status=RequestStatus.PENDING)
+    assert waiting.filter(overdue_flagged_at__isnull=True, due_by__gt=timezone.now()).exists()
+    assert waiting.filter(overdue_flagged_at__isnull=False, due_by__lt=timezone.now()).exists()
+    approved = requests.get(status=RequestStatus.APPROVED)
+    assert approved.requested_at < approved.decided_at <= approved.due_by
+    assert approved.decided_by.username == "sales_manager"
+    assert SpecialConfigurationRequest.objects.filter(
+        deal__branch=branch, status=RequestStatus.APPROVED
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_loading_the_fleet_demo_again_changes_nothing(demo):
+    # given the demo data with its fleet department
+    before = database_counts()
+    branch = Branch.objects.get(code="gz-tianhe")
+    users = {user.username: user for user in User.objects.all()}
+
+    # when the fleet demo is loaded again into the same branch
+    fleet_demo_create(branch=branch, users=users)
+
+    # then nothing new exists
+    assert database_counts() == before

@@ -212,6 +212,12 @@ SPECTACULAR_SETTINGS = {
         # The sales payment's `method` keeps its name beside the service's confirmation method.
         "MethodEnum": "sales.choices.PaymentMethod",
         "ServicePaymentMethodEnum": "service.choices.PaymentMethod",
+        "AccountClassEnum": "fleet.choices.AccountClass",
+        "ProtectionStatusEnum": "fleet.choices.ProtectionStatus",
+        "BuyingRoleEnum": "fleet.choices.BuyingRole",
+        "AttitudeEnum": "fleet.choices.Attitude",
+        "DealStageEnum": "fleet.choices.DealStage",
+        "RequestStatusEnum": "fleet.choices.RequestStatus",
     },
 }
 
