@@ -74,6 +74,7 @@ api_v1 = [
     path("funnel/", sales_api.FunnelView.as_view(), name="funnel"),
     path("parts-figures/", parts_api.PartsFiguresView.as_view(), name="parts-figures"),
     path("service-figures/", service_api.ServiceFiguresView.as_view(), name="service-figures"),
+    path("fleet-figures/", fleet_api.FleetFiguresView.as_view(), name="fleet-figures"),
     path("technician-board/", service_api.TechnicianBoardView.as_view(), name="technician-board"),
     *router.urls,
 ]

@@ -16,14 +16,19 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from customers.api import BranchStaffField
 from dealer_crm.api import (
+    REFUSED,
     BranchField,
     BranchScopedMixin,
     CommandMixin,
     CommandViewSet,
+    PeriodQuerySerializer,
     PiiMaskedSerializerMixin,
     ScopedRecordField,
     answers,
@@ -31,6 +36,7 @@ from dealer_crm.api import (
 from dealer_crm.idempotency import idempotent
 from dealer_crm.pagination import CursorPagination
 from dealer_crm.pii import mask_phone
+from dealer_crm.scoping import branch_ids_for
 
 from . import selectors, services
 from .choices import AccountClass, DealStage
@@ -774,3 +780,68 @@ class SpecialConfigurationRequestViewSet(ApprovalRequestViewSet):
         `fleet.approve_specialconfigurationrequest`). 400 `own_request`, `reason_required`;
         409 `request_decided`."""
         return self.decide(approve=False)
+
+
+# --- Figures ---------------------------------------------------------------------------------
+
+RATIO = {"max_digits": 8, "decimal_places": 3, "allow_null": True}
+
+
+class PipelineStageSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=DealStage.choices)
+    deals = serializers.IntegerField()
+    value = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class TierAttainmentSerializer(serializers.Serializer):
+    account = serializers.IntegerField(source="account.pk")
+    account_name = serializers.CharField(source="account.name")
+    agreement = serializers.IntegerField(source="agreement.pk")
+    delivered = serializers.IntegerField()
+    agreed = serializers.IntegerField()
+    ratio = serializers.DecimalField(**RATIO)
+
+
+class FleetFiguresSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    pipeline = PipelineStageSerializer(many=True)
+    pipeline_value = serializers.DecimalField(max_digits=16, decimal_places=2)
+    pipeline_deals = serializers.IntegerField()
+    protected = serializers.IntegerField(help_text=gettext_lazy("Accounts protected now."))
+    lapses = serializers.IntegerField(help_text=gettext_lazy("Protections lapsed in the period."))
+    attainment = TierAttainmentSerializer(many=True)
+    decided = serializers.IntegerField()
+    decided_in_time = serializers.IntegerField()
+    approval_rate = serializers.DecimalField(
+        **RATIO, help_text=gettext_lazy("Requests decided within 48 hours / decided (0–1).")
+    )
+    won = serializers.IntegerField()
+    lost = serializers.IntegerField()
+    win_rate = serializers.DecimalField(**RATIO, help_text=gettext_lazy("Won / (won + lost)."))
+
+
+class FleetFiguresView(APIView):
+    """大客户指标: pipeline by stage, protected accounts and lapses, tier attainment per account,
+    requests decided within 48 hours, and the win rate, for a period over one of your branches
+    or all of them."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[PeriodQuerySerializer],
+        responses={200: FleetFiguresSerializer, 400: REFUSED},
+    )
+    def get(self, request):
+        if not request.user.has_perm("fleet.view_fleetdeal"):
+            raise PermissionDenied()
+        query = PeriodQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        branch = data.get("branch")
+        figures = selectors.fleet_figures(
+            branch_ids=[branch.pk] if branch else branch_ids_for(request.user),
+            start=data["start"],
+            end=data["end"],
+        )
+        return Response(FleetFiguresSerializer(figures).data)
