@@ -17,6 +17,7 @@ from dealer_crm.errors import DomainError, StateConflict
 from dealer_crm.models import Branch
 from dealer_crm.notifications import branch_managers, notify
 from dealer_crm.periods import add_months
+from dealer_crm.scoping import branch_ids_for
 
 from .choices import OPEN_DEAL_STAGES, DealStage, ProtectionStatus, RequestStatus
 from .models import (
@@ -58,7 +59,9 @@ def account_family(account: FleetAccount) -> FleetAccount:
 
 def family_ids(root: FleetAccount) -> list[int]:
     ids, frontier = [root.pk], [root.pk]
-    while frontier:
+    for _level in range(MAX_AFFILIATE_DEPTH):
+        if not frontier:
+            break
         frontier = list(
             FleetAccount.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
         )
@@ -112,6 +115,11 @@ def account_register(*, branch: Branch, by: User, data: dict) -> FleetAccount:
     return account
 
 
+def _refuse_without(by: User, permission: str) -> None:
+    if not by.has_perm(permission):
+        raise DomainError("not_an_approver", _("Only a manager may do this."))
+
+
 def _account_locked(account: FleetAccount) -> FleetAccount:
     return FleetAccount.objects.select_for_update().get(pk=account.pk)
 
@@ -119,6 +127,7 @@ def _account_locked(account: FleetAccount) -> FleetAccount:
 @transaction.atomic
 def account_confirm(*, account: FleetAccount, by: User) -> FleetAccount:
     """Confirm a registration: protected for its branch for 3 months from today."""
+    _refuse_without(by, "fleet.confirm_fleetaccount")
     account = _account_locked(account)
     if account.status == ProtectionStatus.PROTECTED:
         raise StateConflict("account_already_protected", _("This account is already protected."))
@@ -194,6 +203,7 @@ def account_reassign(
     *, account: FleetAccount, branch: Branch, account_manager: User, by: User
 ) -> FleetAccount:
     """A manager gives a lapsed account to another branch (or back), registered afresh."""
+    _refuse_without(by, "fleet.confirm_fleetaccount")
     account = _account_locked(account)
     if account.status != ProtectionStatus.LAPSED:
         raise StateConflict(
@@ -357,6 +367,13 @@ def fleet_order_price(
         )
     if agreement is not None:
         agreement = FleetAgreement.objects.select_for_update().get(pk=agreement.pk)
+        if not agreement.signed_on <= timezone.localdate() <= agreement.valid_until:
+            raise DomainError(
+                "agreement_not_running",
+                _("The agreement ran from %(start)s to %(end)s.")
+                % {"start": agreement.signed_on, "end": agreement.valid_until},
+                field="agreement",
+            )
     order = FleetOrder(deal=deal, agreement=agreement, quantity=quantity, priced_by=by)
     if quantity > SPECIAL_DEAL_UNITS:
         if promotion:
@@ -475,7 +492,7 @@ def request_decide(*, request, approve: bool, by: User, note: str = ""):
     final."""
     request = type(request).objects.select_for_update().get(pk=request.pk)
     permission = f"fleet.approve_{request._meta.model_name}"
-    if not by.has_perm(permission):
+    if not by.has_perm(permission) or request.deal.branch_id not in branch_ids_for(by):
         raise DomainError("not_an_approver", _("You may not decide this request."))
     if request.requested_by_id == by.pk:
         raise DomainError("own_request", _("Nobody approves their own request."))
