@@ -3,8 +3,7 @@ with what was counted, approve or cancel. As thin as the API: parse, call a serv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, Round
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,11 +16,11 @@ from dealer_crm.pages import apply_filters, call_service, paginate, sort
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import branch_ids_for, working_branch
 
-from .. import services
+from .. import selectors, services
 from ..choices import StocktakeStatus
 from ..filters import StocktakeFilter
 from ..forms.stocktake import StocktakeCountForm, StocktakeLineSearchForm, StocktakeStartForm
-from ..models import ZERO, Stocktake, StocktakeLine
+from ..models import Stocktake, StocktakeLine
 
 STOCKTAKE_SORTS = {
     "number": "id",
@@ -38,8 +37,6 @@ LINE_SORTS = {
     "difference": "difference_quantity",
     "value": "difference_amount",
 }
-VALUE = DecimalField(max_digits=16, decimal_places=2)
-QUANTITY = DecimalField(max_digits=13, decimal_places=3)
 COUNT_PAGE_SIZE = 50
 
 
@@ -102,39 +99,6 @@ def stocktake_create(request):
 # --- compare, approve, cancel -------------------------------------------------------------------
 
 
-def _compared_lines(stocktake: Stocktake) -> QuerySet[StocktakeLine]:
-    """The lines with their difference and its value, worked out by the database so the page
-    can sort and total them (each value rounded to the fen like `difference_value`)."""
-    return (
-        stocktake.lines.select_related("part", "counted_by")
-        .annotate(
-            difference_quantity=ExpressionWrapper(
-                F("counted_quantity") - F("book_quantity"), output_field=QUANTITY
-            )
-        )
-        .annotate(
-            difference_amount=Round(
-                F("difference_quantity") * F("unit_cost"), 2, output_field=VALUE
-            )
-        )
-    )
-
-
-def _totals(lines: QuerySet[StocktakeLine]) -> dict:
-    gain, loss = Q(difference_quantity__gt=0), Q(difference_quantity__lt=0)
-    totals = lines.order_by().aggregate(
-        lines=Count("pk"),
-        counted=Count("pk", filter=Q(counted_quantity__isnull=False)),
-        gain_lines=Count("pk", filter=gain),
-        loss_lines=Count("pk", filter=loss),
-        gains=Coalesce(Sum("difference_amount", filter=gain), ZERO, output_field=VALUE),
-        losses=Coalesce(Sum("difference_amount", filter=loss), ZERO, output_field=VALUE),
-    )
-    totals["net"] = totals["gains"] + totals["losses"]
-    totals["uncounted"] = totals["lines"] - totals["counted"]
-    return totals
-
-
 def _search(lines: QuerySet[StocktakeLine], form: StocktakeLineSearchForm) -> QuerySet:
     if not form.is_valid():
         return lines
@@ -153,8 +117,8 @@ def _search(lines: QuerySet[StocktakeLine], form: StocktakeLineSearchForm) -> Qu
 @permission_required("parts.view_stocktake", raise_exception=True)
 def stocktake_detail(request, pk: int):
     stocktake = _load(request, pk)
-    lines = _compared_lines(stocktake)
-    totals = _totals(lines)
+    lines = selectors.stocktake_compared_lines(stocktake)
+    totals = selectors.stocktake_totals(lines)
     search = StocktakeLineSearchForm(request.GET)
     lines, current_sort = sort(request, _search(lines, search), LINE_SORTS, "bin")
     counting = stocktake.status == StocktakeStatus.COUNTING
@@ -218,16 +182,12 @@ def stocktake_cancel(request, pk: int):
 # --- the count page (tablet) --------------------------------------------------------------------
 
 
-def _progress(stocktake: Stocktake) -> dict:
-    return stocktake.lines.aggregate(
-        total=Count("pk"), counted=Count("pk", filter=Q(counted_quantity__isnull=False))
-    )
-
-
 def _count_page(request, stocktake: Stocktake, *, typed=None, errors=None, status=200):
     search = StocktakeLineSearchForm(request.GET)
     bootstrap_widgets(search)
-    lines = _search(_compared_lines(stocktake), search).order_by("bin_label", "part__number", "pk")
+    lines = _search(selectors.stocktake_compared_lines(stocktake), search).order_by(
+        "bin_label", "part__number", "pk"
+    )
     page = paginate(request, lines, default_size=COUNT_PAGE_SIZE)
     typed, errors = typed or {}, errors or {}
     for line in page:
@@ -240,7 +200,7 @@ def _count_page(request, stocktake: Stocktake, *, typed=None, errors=None, statu
             "stocktake": stocktake,
             "page": page,
             "search": search,
-            "progress": _progress(stocktake),
+            "progress": selectors.stocktake_progress(stocktake),
             "query": request.GET.urlencode(),
         },
         status=status,
@@ -248,14 +208,19 @@ def _count_page(request, stocktake: Stocktake, *, typed=None, errors=None, statu
 
 
 def _count_row(request, stocktake: Stocktake, line_id: int, *, typed=None, error=None):
-    line = _compared_lines(stocktake).filter(pk=line_id).first()
+    line = selectors.stocktake_compared_lines(stocktake).filter(pk=line_id).first()
     if line is None:
         return render(request, "parts/stocktake_count_error.html", {"error": error}, status=400)
     line.typed, line.error = typed, error
     return render(
         request,
         "parts/stocktake_count_row.html",
-        {"stocktake": stocktake, "line": line, "progress": _progress(stocktake), "oob": True},
+        {
+            "stocktake": stocktake,
+            "line": line,
+            "progress": selectors.stocktake_progress(stocktake),
+            "oob": True,
+        },
     )  # 200 even when refused: htmx swaps only successful answers, and the row shows why
 
 
