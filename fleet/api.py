@@ -1,7 +1,8 @@
 """REST resources of fleet sales (大客户): accounts with their protection, progress reports and
-buying centre, deals with their lines, the batches (fleet orders) a deal is priced, delivered
-and settled in with the deal's settlement statement, annual agreements with their volume tiers,
-and discount and special-configuration requests.
+buying centre, deals with their lines, the batches (fleet orders) a deal is priced in (each
+vehicle a sales order, delivered by sales) and settled in with the deal's settlement
+statement, annual agreements with their volume tiers, and discount and special-configuration
+requests.
 
 Each endpoint parses its input, calls one service and renders the result; the rules live in
 `fleet.services`. Records are read through the branch scope, and every id a request names is
@@ -96,6 +97,10 @@ class ScopedAgreementField(ScopedRecordField):
     model = FleetAgreement
 
 
+class ScopedDealLineField(ScopedRecordField):
+    model = DealLine
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class StaffField(BranchStaffField):
     """A user id: a colleague of one of your branches."""
@@ -188,7 +193,7 @@ class BuyingCentreMemberInputSerializer(serializers.ModelSerializer):
 class DealLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = DealLine
-        fields = ["id", "series", "configuration", "colour", "quantity"]
+        fields = ["id", "brand", "series", "configuration", "colour", "quantity"]
         read_only_fields = fields
 
 
@@ -209,6 +214,7 @@ class FleetDealSerializer(serializers.ModelSerializer):
 
 
 class DealLineInputSerializer(serializers.Serializer):
+    brand = serializers.CharField(max_length=40)
     series = serializers.CharField(max_length=40)
     configuration = text_field(80)
     colour = text_field(30)
@@ -231,8 +237,9 @@ class DealStageSerializer(serializers.Serializer):
 
 
 class FleetOrderSerializer(serializers.ModelSerializer):
-    """A batch of a deal: its tier (fixed when priced), the units delivered and the support
-    due on them and settled."""
+    """A batch of a deal: one model at one price per vehicle, its tier (fixed when priced),
+    the units delivered (counted from its sales orders, `GET /orders/?fleet_order=`) and the
+    support due on them and settled."""
 
     deal_title = serializers.CharField(source="deal.title", read_only=True)
     tier_from_units = serializers.IntegerField(
@@ -248,7 +255,8 @@ class FleetOrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = FleetOrder
         fields = [
-            "id", "deal", "deal_title", "agreement", "quantity", "is_special", "tier_band",
+            "id", "deal", "deal_title", "line", "agreement", "quantity", "unit_price",
+            "is_special", "tier_band",
             "tier_from_units", "tier_to_units", "units_before", "support_per_unit",
             "promotion", "priced_by", "priced_at", "delivered_units", "delivered_at",
             "support_due", "support_settled", "settled_at",
@@ -257,7 +265,9 @@ class FleetOrderSerializer(serializers.ModelSerializer):
 
 
 class FleetOrderPriceSerializer(serializers.Serializer):
+    line = ScopedDealLineField(help_text=gettext_lazy("The deal's line (model) the batch is of."))
     quantity = units_field(help_text=gettext_lazy("Units of the batch; over 50 is a special deal."))
+    unit_price = money_field(min_value=0, help_text=gettext_lazy("Price per vehicle (CNY)."))
     agreement = ScopedAgreementField(
         required=False,
         allow_null=True,
@@ -270,10 +280,6 @@ class FleetOrderPriceSerializer(serializers.Serializer):
         help_text=gettext_lazy("Support per unit of a special deal (over 50 units)."),
     )
     promotion = text_field(60)
-
-
-class BatchDeliverSerializer(serializers.Serializer):
-    units = units_field()
 
 
 class BatchSettleSerializer(serializers.Serializer):
@@ -580,11 +586,15 @@ class FleetDealViewSet(FleetViewSet):
     )
     @action(detail=True, methods=["post"])
     def orders(self, request, pk=None):
-        """Price a batch of the deal: up to 50 units on the agreement's tier for the units the
-        account's organization has delivered so far (later deliveries never change it); more
-        than 50 is a special deal with its own negotiated support and no promotion.
-        400 `quantity_not_positive`, `agreement_required`, `agreement_other_account`,
-        `special_deal_needs_terms`, `special_deal_no_promotion`; 409 `deal_closed`."""
+        """Price a batch of one of the deal's models: up to 50 units on the agreement's tier for
+        the units the account's organization has delivered so far (later deliveries never
+        change it); more than 50 is a special deal with its own negotiated support and no
+        promotion. Each vehicle becomes a signed sales order (`GET /orders/?fleet_order=`),
+        delivered through sales; its delivery counts toward the batch.
+        400 `quantity_not_positive`, `price_not_positive`, `line_other_deal`,
+        `batch_exceeds_line`, `agreement_required`, `agreement_other_account`,
+        `agreement_not_running`, `special_deal_needs_terms`, `special_deal_no_promotion`;
+        409 `deal_closed`."""
         deal = self.get_object()
         data = self.parse(FleetOrderPriceSerializer)
         order = services.fleet_order_price(deal=deal, by=request.user, **data)
@@ -610,19 +620,8 @@ class FleetOrderViewSet(FleetReadViewSet):
     filterset_class = FleetOrderFilter
     ordering_fields = ["id", "priced_at", "delivered_at"]
     command_permissions = {
-        "deliver": ["fleet.change_fleetorder"],
         "settle": ["fleet.change_fleetorder"],
     }
-
-    @idempotent
-    @extend_schema(request=BatchDeliverSerializer, responses=answers(FleetOrderSerializer))
-    @action(detail=True, methods=["post"])
-    def deliver(self, request, pk=None):
-        """Units of the batch delivered; its tier stays the one it was priced at.
-        400 `quantity_not_positive`; 409 `delivery_exceeds_order`."""
-        order = self.get_object()
-        data = self.parse(BatchDeliverSerializer)
-        return self.respond(services.fleet_order_deliver(order=order, by=request.user, **data))
 
     @idempotent
     @extend_schema(

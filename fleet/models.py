@@ -52,6 +52,16 @@ class FleetAccount(models.Model):
         verbose_name=_("affiliate of"),
     )
     account_manager = user_key(_("account manager"))
+    # The organization as a customer: the buyer of its batches' sales orders and the owner
+    # of the vehicles delivered to it. Made with the first batch.
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("customer record"),
+    )
     status = models.CharField(
         _("protection"),
         max_length=20,
@@ -191,14 +201,18 @@ class FleetDeal(models.Model):
 class DealLine(models.Model):
     """A model the account asks for, in its configuration, and how many."""
 
+    branch_lookup = "deal__branch"
+
     deal = models.ForeignKey(
         FleetDeal, on_delete=models.CASCADE, related_name="lines", verbose_name=_("deal")
     )
+    brand = models.CharField(_("brand"), max_length=40)
     series = models.CharField(_("model"), max_length=40)
     configuration = models.CharField(_("configuration"), max_length=80, blank=True)
     colour = models.CharField(_("colour"), max_length=30, blank=True)
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
 
+    objects = BranchScopedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -210,7 +224,7 @@ class DealLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.series} × {self.quantity}"
+        return f"{self.brand} {self.series} × {self.quantity}"
 
 
 class FleetAgreement(models.Model):
@@ -288,6 +302,9 @@ class FleetOrder(models.Model):
     deal = models.ForeignKey(
         FleetDeal, on_delete=models.PROTECT, related_name="orders", verbose_name=_("deal")
     )
+    line = models.ForeignKey(
+        DealLine, on_delete=models.PROTECT, related_name="orders", verbose_name=_("model")
+    )
     agreement = models.ForeignKey(
         FleetAgreement,
         on_delete=models.PROTECT,
@@ -297,6 +314,7 @@ class FleetOrder(models.Model):
         verbose_name=_("agreement"),
     )
     quantity = models.PositiveIntegerField(_("units"), validators=[MinValueValidator(1)])
+    unit_price = money_field(_("price per vehicle (CNY)"))
     is_special = models.BooleanField(_("special deal (over 50 units)"), default=False)
     tier_band = models.ForeignKey(
         TierBand,
@@ -311,6 +329,7 @@ class FleetOrder(models.Model):
     promotion = models.CharField(_("promotion"), max_length=60, blank=True)
     priced_by = user_key(_("priced by"))
     priced_at = models.DateTimeField(_("priced at"), auto_now_add=True)
+    # Counted from the batch's sales orders each time one of them is delivered.
     delivered_units = models.PositiveIntegerField(_("units delivered"), default=0)
     delivered_at = models.DateTimeField(_("last delivery"), null=True, blank=True)
     support_settled = money_field(_("support settled (CNY)"), default=ZERO)

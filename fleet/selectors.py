@@ -24,7 +24,9 @@ from .services import delivered_units_counted
 def settlement_statement(*, deal: FleetDeal) -> dict:
     """Support per batch — units priced and delivered, tier, support due and settled — and
     the deal's reconciliation: what is due, settled and still open."""
-    orders = list(deal.orders.select_related("tier_band", "agreement").order_by("priced_at", "pk"))
+    orders = list(
+        deal.orders.select_related("line", "tier_band", "agreement").order_by("priced_at", "pk")
+    )
     due = sum((order.support_due for order in orders), Decimal("0"))
     settled = sum((order.support_settled for order in orders), Decimal("0"))
     return {

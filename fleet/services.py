@@ -1,23 +1,29 @@
 """Every write of fleet sales: registering and protecting accounts, progress reports, the
-buying centre, deals, annual agreements and their tiers, pricing and delivering fleet orders,
-discount and special-configuration requests, and settling support."""
+buying centre, deals, annual agreements and their tiers, pricing batches into sales orders and
+counting their deliveries, discount and special-configuration requests, and settling support."""
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.choices import CustomerKind
+from customers.models import Customer
+from customers.services import customer_create
 from customers.validators import normalize_credit_code
 from dealer_crm.audit import attribute_to
 from dealer_crm.errors import DomainError, StateConflict
 from dealer_crm.models import Branch
 from dealer_crm.notifications import branch_managers, notify
-from dealer_crm.periods import add_months
+from dealer_crm.periods import add_months, local_day_end, local_day_start
 from dealer_crm.scoping import branch_ids_for
+from sales.choices import OrderStatus
+from sales.models import Order
+from sales.services import orders_create_for_fleet
 
 from .choices import OPEN_DEAL_STAGES, DealStage, ProtectionStatus, RequestStatus
 from .models import (
@@ -334,33 +340,71 @@ def tier_bands_set(*, agreement: FleetAgreement, bands: list[dict], by: User) ->
 
 
 def delivered_units_counted(account: FleetAccount, agreement: FleetAgreement) -> int:
-    """Units of the account's organization delivered in the agreement's period that count
-    toward its tiers (special deals do not)."""
+    """Vehicles of the account's organization delivered in the agreement's period that count
+    toward its tiers (special deals do not): each sales order of a batch counts on the day it
+    was delivered."""
     root = account_family(account)
-    return (
-        FleetOrder.objects.filter(
-            deal__account_id__in=family_ids(root),
-            is_special=False,
-            delivered_at__date__gte=agreement.signed_on,
-            delivered_at__date__lte=agreement.valid_until,
-        ).aggregate(total=Sum("delivered_units"))["total"]
-        or 0
+    start, end = local_day_start(agreement.signed_on), local_day_end(agreement.valid_until)
+    return Order.objects.filter(
+        fleet_order__deal__account_id__in=family_ids(root),
+        fleet_order__is_special=False,
+        status=OrderStatus.DELIVERED,
+        delivered_at__gte=start,
+        delivered_at__lt=end,
+    ).count()
+
+
+def _buyer(account: FleetAccount, by: User) -> Customer:
+    """The organization's customer record: kept on the account, found by its credit code or
+    made with the first batch."""
+    if account.customer_id:
+        return account.customer
+    customer = Customer.objects.filter(
+        credit_code=account.credit_code, merged_into__isnull=True
+    ).first() or customer_create(
+        branch=account.branch,
+        by=by,
+        data={
+            "kind": CustomerKind.ORGANIZATION,
+            "name": account.name,
+            "credit_code": account.credit_code,
+        },
+        confirm_duplicate=True,
     )
+    account.customer = customer
+    attribute_to(account, by, "customer record").save(update_fields=["customer"])
+    return customer
 
 
 @transaction.atomic
 def fleet_order_price(
-    *, deal: FleetDeal, quantity: int, by: User, agreement: FleetAgreement | None = None,
-    negotiated_support: Decimal | None = None, promotion: str = "",
+    *, deal: FleetDeal, line: DealLine, quantity: int, unit_price: Decimal, by: User,
+    agreement: FleetAgreement | None = None, negotiated_support: Decimal | None = None,
+    promotion: str = "",
 ) -> FleetOrder:  # fmt: skip
-    """Price a batch of the deal. Up to 50 units it takes the tier of the account's
-    organization's delivered units now (later deliveries never change it); more than 50 is a
-    special deal with its own negotiated support and no other promotion."""
+    """Price a batch of one of the deal's models. Up to 50 units it takes the tier of the
+    account's organization's delivered units now (later deliveries never change it); more
+    than 50 is a special deal with its own negotiated support and no other promotion. The
+    batch becomes one signed sales order per vehicle, delivered through sales."""
     deal = FleetDeal.objects.select_for_update().select_related("account").get(pk=deal.pk)
     if quantity < 1:
         raise DomainError("quantity_not_positive", _("A quantity is at least 1."), field="quantity")
+    if unit_price <= 0:
+        raise DomainError(
+            "price_not_positive", _("Enter the price agreed per vehicle."), field="unit_price"
+        )
     if deal.stage == DealStage.LOST:
         raise StateConflict("deal_closed", _("This deal is lost."))
+    if line.deal_id != deal.pk:
+        raise DomainError("line_other_deal", _("Choose one of this deal's models."), field="line")
+    batched = line.orders.aggregate(total=Sum("quantity"))["total"] or 0
+    if batched + quantity > line.quantity:
+        raise DomainError(
+            "batch_exceeds_line",
+            _("%(left)s of the %(wanted)s %(series)s asked for are left to order.")
+            % {"left": line.quantity - batched, "wanted": line.quantity, "series": line.series},
+            field="quantity",
+        )
     if agreement is not None and account_family(agreement.account) != account_family(deal.account):
         raise DomainError(
             "agreement_other_account", _("The agreement is another account's."), field="agreement"
@@ -374,7 +418,14 @@ def fleet_order_price(
                 % {"start": agreement.signed_on, "end": agreement.valid_until},
                 field="agreement",
             )
-    order = FleetOrder(deal=deal, agreement=agreement, quantity=quantity, priced_by=by)
+    order = FleetOrder(
+        deal=deal,
+        line=line,
+        agreement=agreement,
+        quantity=quantity,
+        unit_price=unit_price,
+        priced_by=by,
+    )
     if quantity > SPECIAL_DEAL_UNITS:
         if promotion:
             raise DomainError(
@@ -400,25 +451,32 @@ def fleet_order_price(
         order.support_per_unit = band.support_per_unit if band else ZERO
     order.full_clean()
     attribute_to(order, by).save()
+    line = DealLine.objects.get(pk=line.pk)
+    orders_create_for_fleet(
+        fleet_order=order,
+        customer=_buyer(deal.account, by),
+        consultant=deal.account.account_manager,
+        by=by,
+        vehicle={
+            "brand": line.brand,
+            "series": line.series,
+            "configuration": line.configuration,
+            "colour": line.colour,
+        },
+    )
     return order
 
 
 @transaction.atomic
-def fleet_order_deliver(*, order: FleetOrder, units: int, by: User) -> FleetOrder:
-    """Units of a batch delivered; its tier stays the one it was priced at."""
-    order = FleetOrder.objects.select_for_update().get(pk=order.pk)
-    if units < 1:
-        raise DomainError("quantity_not_positive", _("A quantity is at least 1."), field="units")
-    if order.delivered_units + units > order.quantity:
-        raise StateConflict(
-            "delivery_exceeds_order",
-            _("Only %(left)s units of this batch are left to deliver.")
-            % {"left": order.quantity - order.delivered_units},
-            field="units",
-        )
-    order.delivered_units += units
-    order.delivered_at = timezone.now()
-    attribute_to(order, by).save()
+def fleet_order_count_deliveries(*, fleet_order_id: int) -> FleetOrder:
+    """Recount a batch's delivered units from its sales orders (run after each delivery;
+    running it twice changes nothing). Its tier stays the one it was priced at."""
+    order = FleetOrder.objects.select_for_update().get(pk=fleet_order_id)
+    delivered = order.sales_orders.filter(status=OrderStatus.DELIVERED).aggregate(
+        units=Count("id"), last=Max("delivered_at")
+    )
+    order.delivered_units, order.delivered_at = delivered["units"], delivered["last"]
+    attribute_to(order, None, "deliveries counted").save()
     return order
 
 

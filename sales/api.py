@@ -373,7 +373,7 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = [
-            "id", "number", "branch", "customer", "customer_name", "lead", "quote",
+            "id", "number", "branch", "customer", "customer_name", "lead", "quote", "fleet_order",
             "consultant", "brand", "series", "configuration", "colour", "total_price",
             "paid_total", "outstanding", "status", "signed_at", "stock_vehicle", "vin",
             "allocated_at", "invoice_number", "invoiced_at", "delivered_at", "cancelled_at",

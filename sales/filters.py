@@ -151,6 +151,7 @@ class OrderFilter(BranchScopedFilterSet):
         field_name="customer__name", lookup_expr="icontains", label=_("Customer name")
     )
     status = filters.MultipleChoiceFilter(choices=OrderStatus.choices, label=_("Status"))
+    fleet_order = filters.NumberFilter(label=_("Fleet batch"))
 
     class Meta:
         model = Order

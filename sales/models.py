@@ -671,6 +671,14 @@ class Order(models.Model):
         related_name="order",
         verbose_name=_("quote"),
     )
+    fleet_order = models.ForeignKey(
+        "fleet.FleetOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sales_orders",
+        verbose_name=_("fleet batch"),
+    )
     consultant = staff_member(_("sales consultant"))
     brand = models.CharField(_("brand"), max_length=40)
     series = models.CharField(_("model"), max_length=40)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from customers.models import Customer, Vehicle
 from customers.services import customer_create, timeline_add, vehicle_add
@@ -986,6 +987,40 @@ def order_create(*, quote: Quote, by: User, customer: Customer | None = None) ->
     order.full_clean()
     attribute_to(order, by).save()
     return order
+
+
+@transaction.atomic
+def orders_create_for_fleet(
+    *, fleet_order, customer: Customer, consultant: User, by: User, vehicle: dict
+) -> list[Order]:
+    """One signed purchase agreement per vehicle of a priced fleet batch, at the batch's
+    price; each is then allocated, paid, invoiced and delivered like any other order.
+    `vehicle` holds brand, series, configuration and colour."""
+    now = timezone.now()
+    orders = []
+    for _unit in range(fleet_order.quantity):
+        order = Order(
+            branch_id=fleet_order.deal.branch_id,
+            customer=customer,
+            fleet_order=fleet_order,
+            consultant=consultant,
+            total_price=fleet_order.unit_price,
+            status=OrderStatus.SIGNED,
+            signed_at=now,
+            **vehicle,
+        )
+        order.full_clean()
+        orders.append(order)
+    orders = bulk_create_with_history(orders, Order, default_user=by)
+    timeline_add(
+        customer=customer,
+        kind=timeline.ORDER_SIGNED,
+        detail=f"{orders[0].number}–{orders[-1].number} {vehicle['brand']} {vehicle['series']}"
+        f" × {len(orders)}, {money(fleet_order.unit_price)} CNY",
+        subject=orders[0],
+        actor=by,
+    )
+    return orders
 
 
 def _refuse_order_status(order: Order, allowed: tuple, code: str, message) -> None:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from dealer_crm.forms import BootstrapFormMixin
 
 from ..choices import DealStage
-from ..models import FleetAccount, FleetAgreement, FleetDeal
+from ..models import DealLine, FleetAccount, FleetAgreement, FleetDeal
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -64,6 +64,7 @@ class DealForm(BootstrapFormMixin, forms.ModelForm):
 class DealLineForm(BootstrapFormMixin, forms.Form):
     """One model the account asks for."""
 
+    brand = forms.CharField(label=_("brand"), max_length=40)
     series = forms.CharField(label=_("model"), max_length=40)
     configuration = forms.CharField(label=_("configuration"), max_length=80, required=False)
     colour = forms.CharField(label=_("colour"), max_length=30, required=False)
@@ -99,7 +100,11 @@ class OrderPriceForm(BootstrapFormMixin, forms.Form):
     """A batch of the deal: up to 50 units on the agreement's tiers, more than 50 a special
     deal negotiated on its own."""
 
+    line = forms.ModelChoiceField(label=_("model"), queryset=DealLine.objects.none())
     quantity = _units(_("units"))
+    unit_price = forms.DecimalField(
+        label=_("price per vehicle (CNY)"), min_value=Decimal("0"), widget=_money_input(), **MONEY
+    )
     agreement = forms.ModelChoiceField(
         label=_("agreement"),
         queryset=FleetAgreement.objects.none(),
@@ -116,21 +121,12 @@ class OrderPriceForm(BootstrapFormMixin, forms.Form):
     )
     promotion = forms.CharField(label=_("promotion"), max_length=60, required=False)
 
-    def __init__(self, *args, account_ids: list[int], **kwargs):
+    def __init__(self, *args, deal, account_ids: list[int], **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["line"].queryset = deal.lines.all()
         self.fields["agreement"].queryset = FleetAgreement.objects.filter(
             account_id__in=account_ids
         ).select_related("account")
-
-
-class DeliverForm(BootstrapFormMixin, forms.Form):
-    units = _units(_("units delivered"))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["units"].widget.attrs.update(
-            {"placeholder": _("units"), "aria-label": _("units delivered")}
-        )
 
 
 class SettleForm(BootstrapFormMixin, forms.Form):

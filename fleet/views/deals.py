@@ -35,7 +35,6 @@ from ..forms.deals import (
     DealForm,
     DealLineFormSet,
     DecideForm,
-    DeliverForm,
     DiscountRequestForm,
     OrderPriceForm,
     SettleForm,
@@ -74,7 +73,7 @@ DEAL_ACTIONS = {
     "discount": "fleet.add_discountrequest",
     "configuration": "fleet.add_specialconfigurationrequest",
 }
-ORDER_ACTIONS = {"deliver": "fleet.change_fleetorder", "settle": "fleet.change_fleetorder"}
+ORDER_ACTIONS = {"settle": "fleet.change_fleetorder"}
 
 
 # --- The list and a new deal ---------------------------------------------------------------
@@ -181,9 +180,6 @@ def _deal_page(request, deal: FleetDeal, **forms):
     is_open = deal.stage not in (DealStage.WON, DealStage.LOST)
     can_change_orders = user.has_perm("fleet.change_fleetorder")
     for order in statement["orders"]:
-        order.deliver_form = forms.get(f"deliver-{order.pk}") or DeliverForm(
-            prefix=f"deliver-{order.pk}"
-        )
         order.settle_form = forms.get(f"settle-{order.pk}") or SettleForm(
             prefix=f"settle-{order.pk}"
         )
@@ -231,7 +227,8 @@ def _deal_page(request, deal: FleetDeal, **forms):
         "discount_form": discount_form,
         "configuration_form": configuration_form,
         "stage_form": forms.get("stage_form") or StageForm(initial={"stage": deal.stage}),
-        "price_form": forms.get("price_form") or OrderPriceForm(account_ids=_account_ids(deal)),
+        "price_form": forms.get("price_form")
+        or OrderPriceForm(deal=deal, account_ids=_account_ids(deal)),
         "open_panel": forms.get("open_panel", ""),
         "special_units": services.SPECIAL_DEAL_UNITS,
         "history": history_entries(deal, show_pii=can_view_pii(user)),
@@ -295,14 +292,16 @@ def _stage(request, deal: FleetDeal):
 
 
 def _price(request, deal: FleetDeal):
-    form = OrderPriceForm(request.POST, account_ids=_account_ids(deal))
+    form = OrderPriceForm(request.POST, deal=deal, account_ids=_account_ids(deal))
     if form.is_valid():
         data = form.cleaned_data
         order = call_service(
             form,
             lambda: services.fleet_order_price(
                 deal=deal,
+                line=data["line"],
                 quantity=data["quantity"],
+                unit_price=data["unit_price"],
                 agreement=data["agreement"],
                 negotiated_support=data["negotiated_support"],
                 promotion=data["promotion"].strip(),
@@ -312,7 +311,10 @@ def _price(request, deal: FleetDeal):
         if order:
             messages.success(
                 request,
-                _("Batch of %(units)s units priced at %(support)s CNY support per unit.")
+                _(
+                    "Batch of %(units)s units priced at %(support)s CNY support per unit: "
+                    "%(units)s signed sales orders wait for their vehicles."
+                )
                 % {"units": order.quantity, "support": money(order.support_per_unit)},
             )
             return redirect("fleet:deal-detail", pk=deal.pk)
@@ -371,26 +373,16 @@ def order_action(request, pk: int, action: str):
     order = FleetOrder.objects.get_for_user_or_404(request.user, pk=pk)
     deal = _load(request, order.deal_id)
     prefix = f"{action}-{order.pk}"
-    if action == "deliver":
-        form = DeliverForm(request.POST, prefix=prefix)
-        done = form.is_valid() and call_service(
-            form,
-            lambda: services.fleet_order_deliver(
-                order=order, units=form.cleaned_data["units"], by=request.user
-            ),
-        )
-        message = _("%(units)s units delivered.") % {"units": form.cleaned_data.get("units")}
-    else:
-        form = SettleForm(request.POST, prefix=prefix)
-        done = form.is_valid() and call_service(
-            form,
-            lambda: services.fleet_order_settle(
-                order=order, amount=form.cleaned_data["amount"], by=request.user
-            ),
-        )
-        message = _("%(amount)s CNY of support settled.") % {
-            "amount": money(form.cleaned_data.get("amount"))
-        }
+    form = SettleForm(request.POST, prefix=prefix)
+    done = form.is_valid() and call_service(
+        form,
+        lambda: services.fleet_order_settle(
+            order=order, amount=form.cleaned_data["amount"], by=request.user
+        ),
+    )
+    message = _("%(amount)s CNY of support settled.") % {
+        "amount": money(form.cleaned_data.get("amount"))
+    }
     if done:
         messages.success(request, message)
         return redirect("fleet:deal-detail", pk=deal.pk)

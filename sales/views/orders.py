@@ -154,7 +154,7 @@ def _failed(request, order: Order, form, **forms):
 def _load(request, pk: int) -> Order:
     return (
         _orders(request.user)
-        .select_related("quote", "lead", "delivery__vehicle")
+        .select_related("quote", "lead", "delivery__vehicle", "fleet_order")
         .get_for_user_or_404(request.user, pk=pk)
     )
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from itertools import count
 
 import pytest
+from django.test import TestCase
 from django.utils import timezone
 
 from customers.validators import credit_code_check_char
@@ -29,11 +30,15 @@ from fleet.models import (
     SpecialConfigurationRequest,
     TierBand,
 )
+from sales import services as sales_services
+from sales.choices import DeliveryCheck, DeliveryDocument, OrderStatus, PaymentKind
+from tests.factories.sales import StockVehicleFactory
 
 # Credit codes published by registered companies (see tests/customers/test_validators.py).
 REAL_CODE = "9144030071526726XG"
 OTHER_REAL_CODE = "91440300192317458F"
 
+UNIT_PRICE = Decimal("100000.00")
 TIER_1 = Decimal("1000.00")
 TIER_2 = Decimal("2500.00")
 TWO_TIERS = [
@@ -123,7 +128,8 @@ def deal_for(account, by, quantity: int = 30, **data) -> FleetDeal:
     data.setdefault("title", "租赁车队更新")
     return services.deal_create(
         account=account, by=by, data=data,
-        lines=[{"series": "朗逸", "configuration": "1.5L 舒适版", "quantity": quantity}],
+        lines=[{"brand": "大众", "series": "朗逸", "configuration": "1.5L 舒适版",
+                "quantity": quantity}],
     )  # fmt: skip
 
 
@@ -137,11 +143,45 @@ def agreement_with_tiers(account, by, bands=None, *, signed_on: date | None = No
 
 
 def priced(deal, agreement, by, quantity: int, **extra) -> FleetOrder:
+    """A batch of the deal's first model at 100,000 CNY a vehicle unless said."""
+    extra.setdefault("line", deal.lines.first())
+    extra.setdefault("unit_price", UNIT_PRICE)
     return services.fleet_order_price(
         deal=deal, agreement=agreement, quantity=quantity, by=by, **extra
     )
 
 
 def delivered(order, by, units: int | None = None) -> FleetOrder:
-    """Deliver `units` of the batch (all of it unless said)."""
-    return services.fleet_order_deliver(order=order, units=units or order.quantity, by=by)
+    """Deliver `units` of the batch (all of it unless said) the way sales does, one sales
+    order at a time: a vehicle arrives and passes its PDI, is allocated, paid, invoiced and
+    handed over; the fleet receiver counts each delivery after its commit."""
+    waiting = list(order.sales_orders.filter(status=OrderStatus.SIGNED).order_by("pk"))
+    for sales_order in waiting[: units or order.quantity]:
+        vehicle = StockVehicleFactory(
+            branch_id=sales_order.branch_id,
+            brand=sales_order.brand,
+            series=sales_order.series,
+            pdi_done_on=timezone.localdate(),
+        )
+        sales_services.order_allocate(order=sales_order, stock_vehicle=vehicle, by=by)
+        sales_services.payment_record(
+            order=sales_order,
+            by=by,
+            data={
+                "kind": PaymentKind.FINAL,
+                "amount": sales_order.total_price,
+                "paid_on": timezone.localdate(),
+            },
+        )
+        sales_services.order_invoice(
+            order=sales_order, by=by, invoice_number=f"FLEET{next(_serial):06d}"
+        )
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            sales_services.delivery_record(
+                order=sales_order,
+                by=by,
+                delivered_on=timezone.localdate(),
+                checklist=list(DeliveryCheck.values),
+                documents=list(DeliveryDocument.values),
+            )
+    return fresh(order)
