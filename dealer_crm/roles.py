@@ -108,15 +108,43 @@ FLEET_MANAGE = FLEET_READ + [
     "fleet.approve_specialconfigurationrequest",
 ]
 
+# Staff who file papers read the files and upload scans; the archivist audits, receives
+# batches, exempts, reconciles and puts sealed files forward; managers approve disposal.
+ARCHIVE_FILING = [
+    "archives.view_vehiclefile",
+    "archives.view_filesection",
+    "archives.view_archivedocument",
+    "archives.view_nonconformity",
+    "archives.add_archivedocument",
+]
+ARCHIVE_READ = [
+    f"archives.view_{model}"
+    for model in [
+        "vehiclefile", "filesection", "archivedocument", "nonconformity", "penaltypoint",
+        "exemption", "missingarchivereport", "reconciliation", "submissionbatch",
+    ]
+]  # fmt: skip
+ARCHIVE_WRITE = ARCHIVE_READ + [
+    "archives.add_archivedocument",
+    "archives.audit_archivedocument",
+    "archives.change_submissionbatch",
+    "archives.add_exemption",
+    "archives.add_reconciliation",
+    "archives.request_disposal",
+]
+ARCHIVE_MANAGE = ARCHIVE_READ + ["archives.add_reconciliation", "archives.approve_disposal"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.SALES_CONSULTANT: CUSTOMER_WRITE + SALES_WRITE,
+    Role.SALES_CONSULTANT: CUSTOMER_WRITE + SALES_WRITE + ARCHIVE_FILING,
     Role.SALES_MANAGER: CUSTOMER_WRITE
     + SALES_MANAGE
+    + ARCHIVE_FILING
     + FLEET_MANAGE
     + ["customers.merge_customers", "customers.export_customers"],
     Role.SERVICE_ADVISOR: CUSTOMER_WRITE
     + PARTS_REQUEST
     + SERVICE_WRITE
+    + ARCHIVE_FILING
     + ["customers.transfer_vehicle"],
     Role.TECHNICIAN: CUSTOMER_READ
     + SERVICE_WORKSHOP
@@ -128,12 +156,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CUSTOMER_CARE: CUSTOMER_WRITE
     + SALES_READ
     + SERVICE_READ
+    + ARCHIVE_WRITE
     + ["customers.view_pii", "customers.export_customers"],
     Role.BRANCH_MANAGER: CUSTOMER_MANAGE
     + SALES_MANAGE
     + PARTS_READ
     + SERVICE_READ
     + FLEET_MANAGE
+    + ARCHIVE_MANAGE
     + ["parts.approve_stocktake", "service.quality_check_workorder", "service.release_workorder"]
     + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
     Role.GROUP_MANAGER: CUSTOMER_MANAGE
@@ -141,11 +171,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + PARTS_READ
     + SERVICE_READ
     + FLEET_MANAGE
+    + ARCHIVE_MANAGE
     + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
     Role.INTEGRATION: CUSTOMER_WRITE
     + SALES_WRITE
     + PARTS_WRITE
     + SERVICE_WRITE
+    + ARCHIVE_FILING
     + ["customers.transfer_vehicle"],
 }
 

@@ -93,6 +93,7 @@ urlpatterns = [
     path("parts/", include("parts.urls")),
     path("service/", include("service.urls")),
     path("fleet/", include("fleet.urls")),
+    path("archives/", include("archives.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from sales.events import vehicle_delivered
 from sales.models import Delivery
 
-from . import services
+from .tasks import batch_deliveries_count_task
 
 
 @receiver(vehicle_delivered, dispatch_uid="fleet.count_batch_delivery")
@@ -15,4 +15,4 @@ def count_batch_delivery(sender, delivery_id: int, **kwargs) -> None:
         Delivery.objects.filter(pk=delivery_id).values_list("order__fleet_order", flat=True).first()
     )
     if fleet_order_id is not None:
-        services.fleet_order_count_deliveries(fleet_order_id=fleet_order_id)
+        batch_deliveries_count_task.delay(fleet_order_id)

@@ -14,3 +14,10 @@ def protections_lapse_task() -> int:
 def requests_flag_overdue_task() -> int:
     """Hourly: flag discount and special-configuration requests undecided after 48 hours."""
     return services.requests_flag_overdue()
+
+
+@shared_task(acks_late=True)
+def batch_deliveries_count_task(fleet_order_id: int) -> int:
+    """After a delivery in sales: recount the batch's delivered units (a rerun changes
+    nothing)."""
+    return services.fleet_order_count_deliveries(fleet_order_id=fleet_order_id).delivered_units

@@ -264,6 +264,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "parts.tasks.reorder_suggestions_task",
         "schedule": crontab(hour=2, minute=0),
     },
+    "archive-hourly": {
+        "task": "archives.tasks.archive_hourly_task",
+        "schedule": crontab(minute=10),
+    },
+    "archive-reconciliation": {
+        "task": "archives.tasks.reconciliation_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "archive-retention": {
+        "task": "archives.tasks.retention_task",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }
 
 # --- E-mail -----------------------------------------------------------------------------
