@@ -2,16 +2,21 @@
 also customers of the branch (same names and credit codes), one of them an affiliate of
 another, their buying centres and monthly progress reports; this year's agreement of the taxi
 company with its volume tiers, and deals at every stage — the taxi company's won deal priced in
-two batches (the first delivered and its support settled, the second priced at the higher
-tier), a tender, a negotiation with a discount awaiting the manager, an overdue discount
-request flagged, a special configuration approved, a lost deal — and an account whose
-protection lapsed when its three months ended, and a driving school awaiting confirmation.
+two batches of 秦PLUS EV at 125,000 CNY a vehicle (the first's 12 sales orders delivered and
+its support settled; the second priced at the higher tier, its 13 sales orders signed and
+waiting for vehicles), a tender, a negotiation with a discount awaiting the manager, an
+overdue discount request flagged, a special configuration approved, a lost deal — and an
+account whose protection lapsed when its three months ended, and a driving school awaiting
+confirmation.
 
 The rental company of the branch (广州悦途汽车租赁有限公司) is left unregistered: it is the
 one the demo's journey registers. Everything goes through the fleet services, run by the
-demo fleet manager and decided by the sales manager, then is moved back in time to when it
-happened, the batches never before the agreement was signed (their deliveries count toward
-its tiers). Loading twice changes nothing.
+demo fleet manager and decided by the sales manager; the first batch's vehicles arrive in
+stock (the sales manager), pass their PDI (the technician) and are allocated, paid, invoiced
+and handed over through the sales services by the fleet manager, the orders' consultant.
+Then everything is moved back in time to when it happened, the batches and their sales
+orders never before the agreement was signed (their deliveries count toward its tiers).
+Loading twice changes nothing.
 """
 
 from dataclasses import dataclass
@@ -19,12 +24,18 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
+from django.db.models import Q
 from django.utils import timezone
 
 from customers.choices import CustomerKind
-from customers.models import Customer
+from customers.models import Customer, TimelineEntry, Vehicle
+from customers.timeline import VEHICLE_ADDED
 from dealer_crm.models import Branch
 from dealer_crm.periods import add_months
+from sales import services as sales_services
+from sales.choices import DeliveryCheck, DeliveryDocument, PaymentKind, PaymentMethod, StockStatus
+from sales.models import Order, StockVehicle
+from sales.timeline import ORDER_SIGNED, VEHICLE_DELIVERED
 
 from . import services
 from .choices import AccountClass, Attitude, BuyingRole, DealStage
@@ -53,6 +64,11 @@ TIERS = [
     {"from_units": 31, "to_units": None, "support_per_unit": Decimal("4000.00")},
 ]
 FIRST_BATCH, SECOND_BATCH = 12, 13
+# The taxi company's model: 秦PLUS EV 出行版, its list price and the price agreed per vehicle.
+TAXI_BRAND, TAXI_SERIES = "比亚迪", "秦PLUS EV"
+TAXI_LIST_PRICE, TAXI_UNIT_PRICE = Decimal("129800.00"), Decimal("125000.00")
+# The seed of the first batch's VINs: a sequence of its own, never the customer demo's.
+VIN_SEED = 20260108
 
 
 @dataclass(frozen=True)
@@ -165,13 +181,13 @@ def _account(plan: AccountPlan, code: str, *, branch: Branch, parent: FleetAccou
 
 
 def _deal(
-    account: FleetAccount, *, by: User, clock: _Clock, days_ago: int, series: str,
+    account: FleetAccount, *, by: User, clock: _Clock, days_ago: int, brand: str, series: str,
     quantity: int, data: dict, configuration: str = "", colour: str = "",
 ) -> FleetDeal:  # fmt: skip
     deal = services.deal_create(
         account=account, by=by, data=data,
-        lines=[{"series": series, "configuration": configuration, "colour": colour,
-                "quantity": quantity}],
+        lines=[{"brand": brand, "series": series, "configuration": configuration,
+                "colour": colour, "quantity": quantity}],
     )  # fmt: skip
     FleetDeal.objects.filter(pk=deal.pk).update(created_at=clock.at(days_ago, 14))
     return deal
@@ -188,10 +204,83 @@ def _requested(model, request, *, clock: _Clock, days_ago: int, decided_hours: i
         )
 
 
-def _taxi_deal_won(account: FleetAccount, *, fleet_manager: User, manager: User,
+def _vins(count: int, series: str, model_year: int) -> list[str]:
+    """Fresh valid VINs of the series, made the way the rest of the demo makes them."""
+    # dealer_crm.demo loads this module: its VIN maker is imported when the VINs are made.
+    from dealer_crm.demo import DEMO_ANCHOR, MODELS, _DemoBuilder
+
+    builder = _DemoBuilder(seed=VIN_SEED, anchor=DEMO_ANCHOR)
+    builder.used.update(StockVehicle.objects.values_list("vin", flat=True))
+    builder.used.update(Vehicle.objects.values_list("vin", flat=True))
+    return [builder.vin(MODELS[series], model_year) for _ in range(count)]
+
+
+def _batch_priced_at(batch: FleetOrder, priced: datetime) -> None:
+    """Move a batch and its signed sales orders back to when it was priced."""
+    FleetOrder.objects.filter(pk=batch.pk).update(priced_at=priced)
+    orders = Order.objects.filter(fleet_order=batch)
+    orders.update(created_at=priced, signed_at=priced)
+    TimelineEntry.objects.filter(kind=ORDER_SIGNED, object_id__in=orders.values("pk")).update(
+        occurred_at=priced
+    )
+
+
+def _batch_delivered(batch: FleetOrder, *, users: dict[str, User], clock: _Clock,
+                     not_before: date) -> None:  # fmt: skip
+    """Each sales order of the batch gets its vehicle, which arrived and passed its PDI, is
+    paid in full, invoiced and handed over with every check and paper, a month ago."""
+    manager, inspector, fleet_manager = (
+        users["sales_manager"], users["technician"], users["fleet_manager"],
+    )  # fmt: skip
+    arrived, inspected = clock.today - timedelta(days=34), clock.today - timedelta(days=33)
+    allocated = clock.at(33, 11, not_before=not_before)
+    paid_on = timezone.localdate(clock.at(32, 10, not_before=not_before))
+    invoiced = clock.at(31, 14, not_before=not_before)
+    delivered = clock.at(30, 15, not_before=not_before)
+    line = batch.line
+    orders = list(Order.objects.filter(fleet_order=batch).order_by("pk"))
+    vins = _vins(len(orders), line.series, clock.today.year)
+    for order, vin in zip(orders, vins, strict=True):
+        vehicle = sales_services.stock_vehicle_create(
+            branch=order.branch, by=manager,
+            data={"vin": vin, "brand": line.brand, "series": line.series,
+                  "configuration": line.configuration, "colour": line.colour,
+                  "model_year": clock.today.year, "list_price": TAXI_LIST_PRICE,
+                  "status": StockStatus.IN_TRANSIT},
+        )  # fmt: skip
+        sales_services.stock_vehicle_arrive(stock_vehicle=vehicle, by=manager, arrival_date=arrived)
+        vehicle = sales_services.stock_vehicle_record_pdi(
+            stock_vehicle=vehicle, by=inspector, done_on=inspected
+        )
+        sales_services.order_allocate(order=order, stock_vehicle=vehicle, by=fleet_manager)
+        sales_services.payment_record(
+            order=order, by=fleet_manager,
+            data={"kind": PaymentKind.FINAL, "amount": order.total_price, "paid_on": paid_on,
+                  "method": PaymentMethod.TRANSFER},
+        )  # fmt: skip
+        sales_services.order_invoice(
+            order=order, by=fleet_manager, invoice_number=f"4401{order.branch_id}{order.pk:06d}"
+        )
+        delivery = sales_services.delivery_record(
+            order=order, by=fleet_manager, delivered_on=timezone.localdate(delivered),
+            checklist=list(DeliveryCheck.values), documents=list(DeliveryDocument.values),
+        )  # fmt: skip
+        TimelineEntry.objects.filter(customer_id=order.customer_id).filter(
+            Q(kind=VEHICLE_ADDED, object_id=delivery.vehicle_id)
+            | Q(kind=VEHICLE_DELIVERED, object_id=delivery.pk)
+        ).update(occurred_at=delivered)
+    Order.objects.filter(fleet_order=batch).update(
+        allocated_at=allocated, invoiced_at=invoiced, delivered_at=delivered
+    )
+
+
+def _taxi_deal_won(account: FleetAccount, *, users: dict[str, User],
                    clock: _Clock) -> FleetDeal:  # fmt: skip
     """This year's agreement with its tiers, and the deal won: a discount approved, the first
-    batch priced on the first tier, delivered and settled; the second on the higher tier."""
+    batch priced on the first tier, delivered through sales and settled; the second priced on
+    the higher tier, its sales orders waiting for vehicles. When the agreement was signed
+    only days ago, the steps all fall on its day and keep their order by the hour."""
+    fleet_manager, manager = users["fleet_manager"], users["sales_manager"]
     signed_on = min(date(clock.today.year, 1, 8), clock.today)
     agreement = services.agreement_sign(
         account=account, signed_on=signed_on, by=fleet_manager, agreed_units=40,
@@ -199,8 +288,9 @@ def _taxi_deal_won(account: FleetAccount, *, fleet_manager: User, manager: User,
     )  # fmt: skip
     services.tier_bands_set(agreement=agreement, bands=TIERS, by=fleet_manager)
     deal = _deal(
-        account, by=fleet_manager, clock=clock, days_ago=60, series="秦PLUS EV",
-        configuration="出行版 网约车专用", colour="雪域白", quantity=FIRST_BATCH + SECOND_BATCH,
+        account, by=fleet_manager, clock=clock, days_ago=60, brand=TAXI_BRAND,
+        series=TAXI_SERIES, configuration="出行版 网约车专用", colour="雪域白",
+        quantity=FIRST_BATCH + SECOND_BATCH,
         data={"title": "穗通出租车年度更新（秦PLUS EV）", "competitors": "广汽埃安、吉利几何",
               "expected_value": Decimal("3237500.00")},
     )  # fmt: skip
@@ -218,21 +308,23 @@ def _taxi_deal_won(account: FleetAccount, *, fleet_manager: User, manager: User,
     )  # fmt: skip
     FleetDeal.objects.filter(pk=deal.pk).update(closed_at=clock.at(45, 16))
 
+    line = deal.lines.get()
     first = services.fleet_order_price(
-        deal=deal, quantity=FIRST_BATCH, agreement=agreement, by=fleet_manager
-    )
-    services.fleet_order_deliver(order=first, units=FIRST_BATCH, by=fleet_manager)
-    support = first.support_per_unit * FIRST_BATCH
-    services.fleet_order_settle(order=first, amount=support, by=fleet_manager)
-    FleetOrder.objects.filter(pk=first.pk).update(
-        priced_at=clock.at(44, 10, not_before=signed_on),
-        delivered_at=clock.at(30, 15, not_before=signed_on),
-        settled_at=clock.at(20, 11, not_before=signed_on),
-    )
+        deal=deal, line=line, quantity=FIRST_BATCH, unit_price=TAXI_UNIT_PRICE,
+        agreement=agreement, by=fleet_manager,
+    )  # fmt: skip
+    _batch_priced_at(first, clock.at(44, 9, not_before=signed_on))
+    _batch_delivered(first, users=users, clock=clock, not_before=signed_on)
+    # The receiver counts the deliveries once the demo's transaction commits: too late for
+    # the second batch's tier, so they are counted now (counting again changes nothing).
+    first = services.fleet_order_count_deliveries(fleet_order_id=first.pk)
+    services.fleet_order_settle(order=first, amount=first.support_due, by=fleet_manager)
+    FleetOrder.objects.filter(pk=first.pk).update(settled_at=clock.at(20, 16, not_before=signed_on))
     second = services.fleet_order_price(
-        deal=deal, quantity=SECOND_BATCH, agreement=agreement, by=fleet_manager
-    )
-    FleetOrder.objects.filter(pk=second.pk).update(priced_at=clock.at(6, 10, not_before=signed_on))
+        deal=deal, line=line, quantity=SECOND_BATCH, unit_price=TAXI_UNIT_PRICE,
+        agreement=agreement, by=fleet_manager,
+    )  # fmt: skip
+    _batch_priced_at(second, clock.at(6, 17, not_before=signed_on))
     return deal
 
 
@@ -262,12 +354,12 @@ def fleet_demo_create(*, branch: Branch, users: dict[str, User], today: date | N
             manager=manager, clock=clock,
         )  # fmt: skip
 
-    _taxi_deal_won(accounts[TAXI], fleet_manager=fleet_manager, manager=manager, clock=clock)
+    _taxi_deal_won(accounts[TAXI], users=users, clock=clock)
 
     # A tender of the government, its livery approved by the manager.
     tender = _deal(
-        accounts[GOVERNMENT], by=fleet_manager, clock=clock, days_ago=40, series="凯美瑞",
-        configuration="2.5HE 精英版", colour="铂金珍珠白", quantity=8,
+        accounts[GOVERNMENT], by=fleet_manager, clock=clock, days_ago=40, brand="丰田",
+        series="凯美瑞", configuration="2.5HE 精英版", colour="铂金珍珠白", quantity=8,
         data={"title": "天河区公务用车更新采购", "tender_on": today + timedelta(days=12),
               "procurement_centre": "广州公共资源交易中心", "competitors": "一汽丰田、广汽本田",
               "expected_value": Decimal("1576000.00")},
@@ -283,8 +375,8 @@ def fleet_demo_create(*, branch: Branch, users: dict[str, User], today: date | N
 
     # The logistics group negotiates; its discount request waits for the manager today.
     negotiation = _deal(
-        accounts[LOGISTICS], by=fleet_manager, clock=clock, days_ago=70, series="途观L",
-        configuration="330TSI 两驱智享版", colour="曜石黑", quantity=20,
+        accounts[LOGISTICS], by=fleet_manager, clock=clock, days_ago=70, brand="大众",
+        series="途观L", configuration="330TSI 两驱智享版", colour="曜石黑", quantity=20,
         data={"title": "南粤物流区域经理用车", "competitors": "本田冠道、丰田汉兰达",
               "expected_value": Decimal("4380000.00")},
     )  # fmt: skip
@@ -297,8 +389,8 @@ def fleet_demo_create(*, branch: Branch, users: dict[str, User], today: date | N
 
     # Its affiliate's request went three days without a decision: flagged overdue.
     requirements = _deal(
-        accounts[COLD_CHAIN], by=fleet_manager, clock=clock, days_ago=25, series="汉兰达",
-        configuration="2.5L 双擎四驱尊贵版", colour="墨晶黑", quantity=6,
+        accounts[COLD_CHAIN], by=fleet_manager, clock=clock, days_ago=25, brand="丰田",
+        series="汉兰达", configuration="2.5L 双擎四驱尊贵版", colour="墨晶黑", quantity=6,
         data={"title": "南粤冷链管理层用车", "expected_value": Decimal("1650000.00")},
     )  # fmt: skip
     services.deal_set_stage(deal=requirements, stage=DealStage.REQUIREMENTS, by=fleet_manager)
@@ -310,7 +402,7 @@ def fleet_demo_create(*, branch: Branch, users: dict[str, User], today: date | N
 
     # The software company went to a competitor, and its protection ended.
     lost = _deal(
-        accounts[SOFTWARE], by=fleet_manager, clock=clock, days_ago=95, series="A6L",
+        accounts[SOFTWARE], by=fleet_manager, clock=clock, days_ago=95, brand="奥迪", series="A6L",
         configuration="45 TFSI 臻选动感型", quantity=3,
         data={"title": "华粤信息高管用车", "competitors": "宝马5系",
               "expected_value": Decimal("1260000.00")},
@@ -323,8 +415,8 @@ def fleet_demo_create(*, branch: Branch, users: dict[str, User], today: date | N
 
     # The driving school, awaiting confirmation, asks for coaching cars.
     _deal(
-        accounts[DRIVING_SCHOOL], by=fleet_manager, clock=clock, days_ago=2, series="朗逸",
-        configuration="1.5L 手动 教练车改装", quantity=10,
+        accounts[DRIVING_SCHOOL], by=fleet_manager, clock=clock, days_ago=2, brand="大众",
+        series="朗逸", configuration="1.5L 手动 教练车改装", quantity=10,
         data={"title": "安驾驾校教练车更新", "expected_value": Decimal("1000000.00")},
     )  # fmt: skip
 

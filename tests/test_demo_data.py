@@ -28,9 +28,11 @@ from dealer_crm.demo import (
     DEMO_ANCHOR,
     DEMO_LOGINS,
     DEMO_PASSWORD,
+    MODELS,
     demo_data_load,
 )
 from dealer_crm.models import Branch, DealerGroup
+from dealer_crm.periods import local_day_start
 from fleet import selectors as fleet_selectors
 from fleet.choices import AccountClass, BuyingRole, DealStage, ProtectionStatus, RequestStatus
 from fleet.demo import fleet_demo_create
@@ -66,8 +68,16 @@ from parts.models import (
     StockMove,
     Stocktake,
 )
-from sales.choices import OrderStatus, QuoteStatus, StockStatus
-from sales.models import Lead, Order, Quote, StockVehicle
+from sales.choices import (
+    DeliveryCheck,
+    DeliveryDocument,
+    OrderStatus,
+    QuoteStatus,
+    StockStatus,
+)
+from sales.models import Delivery, Lead, Order, Quote, StockVehicle
+from sales.services import paid_total
+from sales.timeline import ORDER_SIGNED, VEHICLE_DELIVERED
 from service.choices import (
     AppointmentStatus,
     InsuranceClaimStatus,
@@ -125,6 +135,9 @@ def database_counts() -> dict[str, int]:
         "fleet deals": FleetDeal.objects.count(),
         "fleet orders": FleetOrder.objects.count(),
         "discount requests": DiscountRequest.objects.count(),
+        "stock vehicles": StockVehicle.objects.count(),
+        "sales orders": Order.objects.count(),
+        "deliveries": Delivery.objects.count(),
     }
 
 
@@ -494,7 +507,8 @@ def test_the_demo_fleet_department_has_protected_accounts_deals_and_approvals_wa
     # priced on the higher tier the first batch's units reached
     won = FleetDeal.objects.get(branch=branch, stage=DealStage.WON)
     first, second = won.orders.order_by("priced_at", "pk")
-    assert first.delivered_units == first.quantity
+    delivered = first.sales_orders.filter(status=OrderStatus.DELIVERED)
+    assert first.delivered_units == delivered.count() == first.quantity
     assert first.support_settled == first.support_due == first.quantity * Decimal("2000.00")
     assert (second.units_before, second.delivered_units) == (first.quantity, 0)
     assert second.support_per_unit == Decimal("3000.00")
@@ -508,6 +522,9 @@ def test_the_demo_fleet_department_has_protected_accounts_deals_and_approvals_wa
     for deal in FleetDeal.objects.filter(branch=branch):
         deal.full_clean()
         assert deal.account.branch == branch and deal.created_at <= timezone.now()
+        for line in deal.lines.all():
+            line.full_clean()
+            assert line.brand == MODELS[line.series].brand, line
 
     # and a discount awaits the manager, one is flagged overdue, one was approved in time,
     # and the special configuration was decided
@@ -521,6 +538,60 @@ def test_the_demo_fleet_department_has_protected_accounts_deals_and_approvals_wa
     assert SpecialConfigurationRequest.objects.filter(
         deal__branch=branch, status=RequestStatus.APPROVED
     ).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_taxi_batches_are_sales_orders_delivered_in_the_agreement_or_waiting(demo):
+    # given the taxi company's won deal, its agreement and its customer record
+    won = FleetDeal.objects.get(branch__code="gz-tianhe", stage=DealStage.WON)
+    agreement = FleetAgreement.objects.get(account=won.account)
+    customer = won.account.customer
+    assert customer.credit_code == won.account.credit_code
+
+    # when its two batches' sales orders are read
+    first, second = won.orders.order_by("priced_at", "pk")
+    delivered = list(
+        first.sales_orders.select_related("stock_vehicle", "delivery__vehicle").order_by("pk")
+    )
+    waiting = list(second.sales_orders.all())
+
+    # then each vehicle of the first batch was bought by the company at the batch's price,
+    # arrived, passed its PDI, was paid in full, invoiced and handed over with every check and
+    # paper, in that order, after the agreement was signed and before the support was settled
+    assert first.line.brand == "比亚迪" and first.unit_price == Decimal("125000.00")
+    assert len(delivered) == first.delivered_units == 12
+    assert first.delivered_at == max(order.delivered_at for order in delivered)
+    for order in delivered:
+        assert order.status == OrderStatus.DELIVERED and order.customer == customer
+        assert (order.brand, order.series) == (first.line.brand, first.line.series)
+        assert order.total_price == first.unit_price == paid_total(order)
+        assert order.consultant == won.account.account_manager
+        assert (
+            local_day_start(agreement.signed_on) <= order.signed_at == first.priced_at
+            <= order.allocated_at <= order.invoiced_at <= order.delivered_at <= first.settled_at
+        )  # fmt: skip
+        vehicle, delivery = order.stock_vehicle, order.delivery
+        assert vehicle.status == StockStatus.DELIVERED and vehicle.vin == delivery.vehicle.vin
+        validate_vin(vehicle.vin)
+        assert vehicle.arrival_date <= vehicle.pdi_done_on <= delivery.delivered_on
+        assert delivery.delivered_on == timezone.localdate(order.delivered_at)
+        assert (delivery.vehicle.owner, delivery.vehicle.delivery_date) == (
+            customer, delivery.delivered_on,
+        )  # fmt: skip
+        assert set(delivery.checklist) == set(DeliveryCheck.values)
+        assert set(delivery.documents) == set(DeliveryDocument.values)
+    # ...the second batch's 13 are signed on the day it was priced, waiting for vehicles...
+    assert len(waiting) == second.quantity == 13 and second.delivered_units == 0
+    for order in waiting:
+        assert (order.status, order.stock_vehicle, order.customer) == (
+            OrderStatus.SIGNED, None, customer,
+        )  # fmt: skip
+        assert order.signed_at == second.priced_at and order.total_price == second.unit_price
+    # ...and the company's timeline tells the same days
+    moments = TimelineEntry.objects.filter(
+        customer=customer, kind__in=[ORDER_SIGNED, VEHICLE_DELIVERED]
+    ).values_list("occurred_at", flat=True)
+    assert set(moments) == {first.priced_at, first.delivered_at, second.priced_at}
 
 
 @pytest.mark.django_db

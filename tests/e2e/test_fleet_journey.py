@@ -3,27 +3,37 @@
 The fleet manager registers a rental company and records its buying centre; the sales manager
 confirms it, protecting it for the branch. The fleet manager records this year's agreement with
 its volume tiers, creates a deal for 30 vehicles and asks for a discount, which the sales
-manager approves, and the deal is won. The first batch of 15 is priced on the first tier,
-delivered and its support settled; the second batch of 15 is priced on the higher tier the
-first batch reached, while the first keeps its own. The settlement statement shows both. A
-fleet manager of the sister branch then tries to register the same company and is refused,
-without being told which branch protects it.
+manager approves, and the deal is won. The first batch of 15 is priced on the first tier at a
+price per vehicle, which makes 15 signed sales orders. One is delivered through the sales order
+pages — a vehicle in stock that passed its PDI allocated, the price paid, invoiced, handed over
+— the other 14 through the sales services; the deal page counts the 15 and the support is
+settled. The second batch of 15 is priced on the higher tier the first batch reached, while
+the first keeps its own. The settlement statement shows both. A fleet manager of the sister
+branch then tries to register the same company and is refused, without being told which
+branch protects it.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from fleet.choices import AccountClass, BuyingRole, DealStage, ProtectionStatus, RequestStatus
 from fleet.models import DiscountRequest, FleetAccount, FleetDeal
+from sales import services as sales_services
+from sales.choices import OrderStatus, StockStatus
+from tests.factories import vin
+from tests.fleet.helpers import delivered
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = "/tmp/e2e-fleet-journey.png"
 RENTAL_NAME = "广州畅行汽车租赁有限公司"
 RENTAL_CODE = "91350100M000100Y43"  # the GB 32100 example
+UNIT_PRICE = "109200"  # 朗逸 1.5L 舒适版, the approved discount taken
 
 
 @dataclass
@@ -101,9 +111,12 @@ def register(page: Page, name: str, code: str) -> None:
 
 
 def price_batch(page: Page, deal: FleetDeal, agreement_pk: int, units: int) -> None:
+    """Price a batch of the deal's model at the agreed price per vehicle."""
     page.goto(f"/fleet/deals/{deal.pk}/")
     open_panel(page, "price-panel")
+    page.select_option("#price-panel #id_line", str(deal.lines.get().pk))
     page.fill("#price-panel #id_quantity", str(units))
+    page.fill("#price-panel #id_unit_price", UNIT_PRICE)
     page.select_option("#price-panel #id_agreement", str(agreement_pk))
     submit(page, "#price-batch")
 
@@ -171,12 +184,15 @@ def test_a_fleet_manager_wins_a_rental_company_and_settles_its_first_batch(
     fleet.fill("#id_title", "畅行租赁年度车队更新")
     fleet.fill("#id_competitors", "丰田雷凌、日产轩逸")
     fleet.fill("#id_expected_value", "3300000")
+    fleet.fill("#id_lines-0-brand", "大众")
     fleet.fill("#id_lines-0-series", "朗逸")
     fleet.fill("#id_lines-0-configuration", "1.5L 舒适版")
     fleet.fill("#id_lines-0-quantity", "30")
     submit(fleet, "#deal-save")
     deal = FleetDeal.objects.get(account=account)
-    assert [(line.series, line.quantity) for line in deal.lines.all()] == [("朗逸", 30)]
+    assert [(line.brand, line.series, line.quantity) for line in deal.lines.all()] == [
+        ("大众", "朗逸", 30)
+    ]
     open_panel(fleet, "discount-panel")
     fleet.fill("#discount-panel #id_discount_per_unit", "800")
     fleet.fill("#discount-panel #id_units", "30")
@@ -203,13 +219,70 @@ def test_a_fleet_manager_wins_a_rental_company_and_settles_its_first_batch(
     assert deal.stage == DealStage.WON
     expect(fleet.locator("#deal-closed")).to_contain_text("折扣获批，价格胜出")
 
-    # The first batch of 15 is priced on the first tier, delivered and its support settled.
+    # The first batch of 15 is priced on the first tier: 15 signed sales orders at its price.
     price_batch(fleet, deal, agreement.pk, 15)
     first = deal.orders.get()
     assert (first.units_before, first.support_per_unit) == (0, Decimal("2000.00"))
-    deliver = f"form[action$='/orders/{first.pk}/deliver/']"
-    fleet.fill(f"{deliver} input[name='deliver-{first.pk}-units']", "15")
-    submit(fleet, f"{deliver} button[type='submit']")
+    orders = first.sales_orders.order_by("pk")
+    assert [(order.status, order.total_price) for order in orders] == [
+        (OrderStatus.SIGNED, Decimal(UNIT_PRICE))
+    ] * 15
+    batch = fleet.locator(f"#batch-{first.pk}")
+    expect(batch).to_contain_text("109,200.00")
+    expect(batch.locator(".batch-orders")).to_have_text("0 / 15")
+
+    # A car of the model arrived in stock and passed its PDI.
+    today = timezone.localdate()
+    car = sales_services.stock_vehicle_create(
+        branch=department.branch, by=department.sales_manager,
+        data={"vin": vin(901), "brand": "大众", "series": "朗逸", "configuration": "1.5L 舒适版",
+              "colour": "珍珠白", "model_year": today.year, "list_price": Decimal("119900"),
+              "status": StockStatus.IN_STOCK, "arrival_date": today - timedelta(days=3)},
+    )  # fmt: skip
+    sales_services.stock_vehicle_record_pdi(
+        stock_vehicle=car, by=department.sales_manager, done_on=today - timedelta(days=2)
+    )
+
+    # The fleet manager follows the batch to its sales orders and delivers the first one: the
+    # car allocated, the price paid, the invoice recorded, every check done and paper handed.
+    with fleet.expect_navigation():
+        batch.locator(".batch-orders").click()
+    expect(fleet.locator("#fleet-batch-filter")).to_be_visible()
+    expect(fleet.locator("table tbody tr")).to_have_count(15)
+    order = orders.first()
+    with fleet.expect_navigation():
+        fleet.click(f"a[href$='/sales/orders/{order.pk}/']")
+    fleet.select_option("#allocate-panel select", str(car.pk))
+    submit(fleet, "#order-allocate")
+    fleet.locator('[data-bs-target="#payment-panel"]').first.click()
+    fleet.select_option("#payment-panel select[name=kind]", "final")
+    fleet.fill("#payment-panel input[name=amount]", UNIT_PRICE)
+    fleet.fill("#payment-panel input[name=paid_on]", today.isoformat())
+    submit(fleet, "#payment-save")
+    expect(fleet.locator("#order-outstanding")).to_have_text("0.00")
+    fleet.fill("#invoice-panel input[name=invoice_number]", "44005678")
+    submit(fleet, "#order-invoice")
+    with fleet.expect_navigation():
+        fleet.click("#order-deliver")
+    for box in fleet.locator("#delivery-form input[type=checkbox]").all():
+        box.check()
+    submit(fleet, "#delivery-save")
+    order.refresh_from_db()
+    assert (order.status, order.stock_vehicle_id) == (OrderStatus.DELIVERED, car.pk)
+
+    # Back on the deal from the order, the delivery is counted toward the batch.
+    with fleet.expect_navigation():
+        fleet.click("#order-fleet-batch")
+    expect(fleet.locator(f"#batch-{first.pk} .batch-orders")).to_have_text("1 / 15")
+    first.refresh_from_db()
+    assert first.delivered_units == 1
+
+    # The other 14 are delivered in sales too; the deal page counts all 15, and the support
+    # they earned is settled.
+    first = delivered(first, department.fleet_manager)
+    assert first.delivered_units == first.sales_orders.filter(status=OrderStatus.DELIVERED).count()
+    fleet.goto(f"/fleet/deals/{deal.pk}/")
+    expect(fleet.locator(f"#batch-{first.pk} .batch-orders")).to_have_text("15 / 15")
     settle = f"form[action$='/orders/{first.pk}/settle/']"
     fleet.fill(f"{settle} input[name='settle-{first.pk}-amount']", "30000")
     submit(fleet, f"{settle} button[type='submit']")
@@ -226,6 +299,8 @@ def test_a_fleet_manager_wins_a_rental_company_and_settles_its_first_batch(
     expect(fleet.locator(f"#batch-{first.pk}")).to_contain_text("1–10")
     expect(fleet.locator(f"#batch-{second.pk} .batch-support")).to_contain_text("3,000.00")
     expect(fleet.locator(f"#batch-{second.pk}")).to_contain_text("11–30")
+    expect(fleet.locator(f"#batch-{second.pk} .batch-orders")).to_have_text("0 / 15")
+    assert second.sales_orders.filter(status=OrderStatus.SIGNED).count() == 15
 
     # The settlement statement: support due on the delivered batch, settled, nothing open.
     with fleet.expect_navigation():
