@@ -70,6 +70,21 @@ NAVIGATION = [
             (_("Import"), "customers:import", "customers.import_customers"),
         ],
     ),
+    (
+        _("Archives"),
+        [
+            (_("Archive work queue"), "archives:queue", "archives.audit_archivedocument"),
+            (_("Vehicle files"), "archives:file-list", "archives.view_vehiclefile"),
+            (_("Documents"), "archives:document-list", "archives.view_archivedocument"),
+            (_("Submission batches"), "archives:batch-list", "archives.view_submissionbatch"),
+            (_("Nonconformities"), "archives:nonconformity-list", "archives.view_nonconformity"),
+            (_("Penalty points"), "archives:points", "archives.view_penaltypoint"),
+            (_("Missing reports"), "archives:missing-list", "archives.view_missingarchivereport"),
+            (_("Reconciliation"), "archives:reconciliation-list", "archives.view_reconciliation"),
+            (_("Retention"), "archives:retention", "archives.view_vehiclefile"),
+            (_("Archive figures"), "archives:figures", "archives.view_reconciliation"),
+        ],
+    ),
 ]
 
 

@@ -19,6 +19,8 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
+from archives.demo import archives_demo_create
+from archives.models import VehicleFile
 from customers.choices import (
     ConsentChannel,
     CustomerCategory,
@@ -866,6 +868,7 @@ def _counts(group: DealerGroup) -> dict:
         "work_orders": WorkOrder.objects.filter(branch__group=group).count(),
         "fleet_accounts": FleetAccount.objects.filter(branch__group=group).count(),
         "fleet_deals": FleetDeal.objects.filter(branch__group=group).count(),
+        "vehicle_files": VehicleFile.objects.filter(branch__group=group).count(),
     }
 
 
@@ -940,6 +943,7 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
         parts_demo_create(volkswagen=branches[GUANGZHOU], toyota=branches[SHENZHEN], users=users)
         service_demo_create(volkswagen=branches[GUANGZHOU], toyota=branches[SHENZHEN], users=users)
         fleet_demo_create(branch=branches[GUANGZHOU], users=users)
+        archives_demo_create(branches=list(branches.values()), users=users)
         counts = _counts(dealer_group)
 
     seconds = round(time.monotonic() - started, 2)
@@ -954,7 +958,8 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
             f"{counts['leads']} sales leads, {counts['stock_vehicles']} stock vehicles, "
             f"{counts['stocked_parts']} parts on the shelves, {counts['stock_moves']} stock moves, "
             f"{counts['appointments']} service appointments, {counts['work_orders']} work orders, "
-            f"{counts['fleet_accounts']} fleet accounts, {counts['fleet_deals']} fleet deals."
+            f"{counts['fleet_accounts']} fleet accounts, {counts['fleet_deals']} fleet deals, "
+            f"{counts['vehicle_files']} vehicle files."
         ),
     )
     return {"created": True, **counts, "seconds": seconds}
