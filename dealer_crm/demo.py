@@ -942,7 +942,11 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
         sales_demo_finish()
         parts_demo_create(volkswagen=branches[GUANGZHOU], toyota=branches[SHENZHEN], users=users)
         service_demo_create(volkswagen=branches[GUANGZHOU], toyota=branches[SHENZHEN], users=users)
-        fleet_demo_create(branch=branches[GUANGZHOU], users=users)
+        fleet_demo_create(
+            branch=branches[GUANGZHOU],
+            users=users,
+            vin=lambda series, model_year: builder.vin(MODELS[series], model_year),
+        )
         archives_demo_create(branches=list(branches.values()), users=users)
         counts = _counts(dealer_group)
 

@@ -19,6 +19,7 @@ orders never before the agreement was signed (their deliveries count toward its 
 Loading twice changes nothing.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -28,13 +29,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from customers.choices import CustomerKind
-from customers.models import Customer, TimelineEntry, Vehicle
+from customers.models import Customer, TimelineEntry
 from customers.timeline import VEHICLE_ADDED
 from dealer_crm.models import Branch
 from dealer_crm.periods import add_months
 from sales import services as sales_services
 from sales.choices import DeliveryCheck, DeliveryDocument, PaymentKind, PaymentMethod, StockStatus
-from sales.models import Order, StockVehicle
+from sales.models import Order
 from sales.timeline import ORDER_SIGNED, VEHICLE_DELIVERED
 
 from . import services
@@ -64,11 +65,11 @@ TIERS = [
     {"from_units": 31, "to_units": None, "support_per_unit": Decimal("4000.00")},
 ]
 FIRST_BATCH, SECOND_BATCH = 12, 13
+# A fresh valid VIN of a series and model year.
+VinMaker = Callable[[str, int], str]
 # The taxi company's model: 秦PLUS EV 出行版, its list price and the price agreed per vehicle.
 TAXI_BRAND, TAXI_SERIES = "比亚迪", "秦PLUS EV"
 TAXI_LIST_PRICE, TAXI_UNIT_PRICE = Decimal("129800.00"), Decimal("125000.00")
-# The seed of the first batch's VINs: a sequence of its own, never the customer demo's.
-VIN_SEED = 20260108
 
 
 @dataclass(frozen=True)
@@ -204,17 +205,6 @@ def _requested(model, request, *, clock: _Clock, days_ago: int, decided_hours: i
         )
 
 
-def _vins(count: int, series: str, model_year: int) -> list[str]:
-    """Fresh valid VINs of the series, made the way the rest of the demo makes them."""
-    # dealer_crm.demo loads this module: its VIN maker is imported when the VINs are made.
-    from dealer_crm.demo import DEMO_ANCHOR, MODELS, _DemoBuilder
-
-    builder = _DemoBuilder(seed=VIN_SEED, anchor=DEMO_ANCHOR)
-    builder.used.update(StockVehicle.objects.values_list("vin", flat=True))
-    builder.used.update(Vehicle.objects.values_list("vin", flat=True))
-    return [builder.vin(MODELS[series], model_year) for _ in range(count)]
-
-
 def _batch_priced_at(batch: FleetOrder, priced: datetime) -> None:
     """Move a batch and its signed sales orders back to when it was priced."""
     FleetOrder.objects.filter(pk=batch.pk).update(priced_at=priced)
@@ -226,7 +216,7 @@ def _batch_priced_at(batch: FleetOrder, priced: datetime) -> None:
 
 
 def _batch_delivered(batch: FleetOrder, *, users: dict[str, User], clock: _Clock,
-                     not_before: date) -> None:  # fmt: skip
+                     not_before: date, vin: VinMaker) -> None:  # fmt: skip
     """Each sales order of the batch gets its vehicle, which arrived and passed its PDI, is
     paid in full, invoiced and handed over with every check and paper, a month ago."""
     manager, inspector, fleet_manager = (
@@ -239,7 +229,7 @@ def _batch_delivered(batch: FleetOrder, *, users: dict[str, User], clock: _Clock
     delivered = clock.at(30, 15, not_before=not_before)
     line = batch.line
     orders = list(Order.objects.filter(fleet_order=batch).order_by("pk"))
-    vins = _vins(len(orders), line.series, clock.today.year)
+    vins = [vin(line.series, clock.today.year) for _order in orders]
     for order, vin in zip(orders, vins, strict=True):
         vehicle = sales_services.stock_vehicle_create(
             branch=order.branch, by=manager,
@@ -274,8 +264,8 @@ def _batch_delivered(batch: FleetOrder, *, users: dict[str, User], clock: _Clock
     )
 
 
-def _taxi_deal_won(account: FleetAccount, *, users: dict[str, User],
-                   clock: _Clock) -> FleetDeal:  # fmt: skip
+def _taxi_deal_won(account: FleetAccount, *, users: dict[str, User], clock: _Clock,
+                   vin: VinMaker) -> FleetDeal:  # fmt: skip
     """This year's agreement with its tiers, and the deal won: a discount approved, the first
     batch priced on the first tier, delivered through sales and settled; the second priced on
     the higher tier, its sales orders waiting for vehicles. When the agreement was signed
@@ -314,7 +304,7 @@ def _taxi_deal_won(account: FleetAccount, *, users: dict[str, User],
         agreement=agreement, by=fleet_manager,
     )  # fmt: skip
     _batch_priced_at(first, clock.at(44, 9, not_before=signed_on))
-    _batch_delivered(first, users=users, clock=clock, not_before=signed_on)
+    _batch_delivered(first, users=users, clock=clock, not_before=signed_on, vin=vin)
     # The receiver counts the deliveries once the demo's transaction commits: too late for
     # the second batch's tier, so they are counted now (counting again changes nothing).
     first = services.fleet_order_count_deliveries(fleet_order_id=first.pk)
@@ -328,9 +318,12 @@ def _taxi_deal_won(account: FleetAccount, *, users: dict[str, User],
     return deal
 
 
-def fleet_demo_create(*, branch: Branch, users: dict[str, User], today: date | None = None) -> None:
+def fleet_demo_create(
+    *, branch: Branch, users: dict[str, User], vin: VinMaker, today: date | None = None
+) -> None:
     """The fleet department of the Guangzhou branch (the demo fleet manager's; the sales
-    manager confirms and decides). Does nothing when its accounts are registered."""
+    manager confirms and decides); `vin` makes the delivered taxis' VINs the way the rest of
+    the demo makes them. Does nothing when its accounts are registered."""
     today = today or timezone.localdate()
     clock = _Clock(today)
     fleet_manager, manager = users["fleet_manager"], users["sales_manager"]
@@ -354,7 +347,7 @@ def fleet_demo_create(*, branch: Branch, users: dict[str, User], today: date | N
             manager=manager, clock=clock,
         )  # fmt: skip
 
-    _taxi_deal_won(accounts[TAXI], users=users, clock=clock)
+    _taxi_deal_won(accounts[TAXI], users=users, clock=clock, vin=vin)
 
     # A tender of the government, its livery approved by the manager.
     tender = _deal(

@@ -1,4 +1,7 @@
-"""Settings for the test suite: fast hashing, mail kept in memory."""
+"""Settings for the test suite: fast hashing, mail kept in memory, uploads in a temporary
+directory of the run."""
+
+import tempfile
 
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK, read
@@ -7,6 +10,7 @@ SECRET_KEY = read("SECRET_KEY", str, "test-secret-key")
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = tempfile.mkdtemp(prefix="dealer-crm-test-media-")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
