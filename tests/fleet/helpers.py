@@ -2,8 +2,9 @@
 
 An account is registered with `register` (a fresh valid credit code each time unless one is
 given), protected with `protect`; a deal with `deal_for`; an agreement with its tiers with
-`agreement_with_tiers`. Refusals are caught with `refusal`, "nothing changed" is checked with
-`state` (every column of a row, re-read) and `counts`."""
+`agreement_with_tiers`; a batch with `priced`, its vehicles handed over in sales with
+`delivered`. Refusals are caught with `refusal`, "nothing changed" is checked with `state`
+(every column of a row, re-read) and `counts`."""
 
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -13,6 +14,7 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 
+from customers.models import Customer
 from customers.validators import credit_code_check_char
 from dealer_crm.errors import DomainError
 from dealer_crm.models import Notification
@@ -32,6 +34,7 @@ from fleet.models import (
 )
 from sales import services as sales_services
 from sales.choices import DeliveryCheck, DeliveryDocument, OrderStatus, PaymentKind
+from sales.models import Order
 from tests.factories.sales import StockVehicleFactory
 
 # Credit codes published by registered companies (see tests/customers/test_validators.py).
@@ -46,6 +49,7 @@ TWO_TIERS = [
     {"from_units": 11, "to_units": None, "support_per_unit": TIER_2},
 ]
 
+# The fleet tables, and the sales orders and customer record a batch becomes.
 FLEET_MODELS = (
     FleetAccount,
     ProgressReport,
@@ -57,6 +61,8 @@ FLEET_MODELS = (
     DiscountRequest,
     SpecialConfigurationRequest,
     Notification,
+    Order,
+    Customer,
 )
 
 _serial = count(1)
@@ -152,36 +158,49 @@ def priced(deal, agreement, by, quantity: int, **extra) -> FleetOrder:
 
 
 def delivered(order, by, units: int | None = None) -> FleetOrder:
-    """Deliver `units` of the batch (all of it unless said) the way sales does, one sales
-    order at a time: a vehicle arrives and passes its PDI, is allocated, paid, invoiced and
-    handed over; the fleet receiver counts each delivery after its commit."""
+    """Deliver `units` of the batch (all of it unless said) the way sales does, one signed
+    sales order at a time; the fleet receiver counts each delivery after its commit."""
     waiting = list(order.sales_orders.filter(status=OrderStatus.SIGNED).order_by("pk"))
     for sales_order in waiting[: units or order.quantity]:
-        vehicle = StockVehicleFactory(
-            branch_id=sales_order.branch_id,
-            brand=sales_order.brand,
-            series=sales_order.series,
-            pdi_done_on=timezone.localdate(),
-        )
-        sales_services.order_allocate(order=sales_order, stock_vehicle=vehicle, by=by)
-        sales_services.payment_record(
+        handed_over(sales_order, by)
+    return fresh(order)
+
+
+def invoiced(sales_order, by) -> Order:
+    """A signed sales order made ready to hand over: a vehicle of its model arrives and
+    passes its PDI, is allocated, paid in full and invoiced."""
+    vehicle = StockVehicleFactory(
+        branch_id=sales_order.branch_id,
+        brand=sales_order.brand,
+        series=sales_order.series,
+        pdi_done_on=timezone.localdate(),
+    )
+    sales_services.order_allocate(order=sales_order, stock_vehicle=vehicle, by=by)
+    sales_services.payment_record(
+        order=sales_order,
+        by=by,
+        data={
+            "kind": PaymentKind.FINAL,
+            "amount": sales_order.total_price,
+            "paid_on": timezone.localdate(),
+        },
+    )
+    sales_services.order_invoice(
+        order=sales_order, by=by, invoice_number=f"FLEET{next(_serial):06d}"
+    )
+    return fresh(sales_order)
+
+
+def handed_over(sales_order, by) -> Order:
+    """A signed sales order delivered through the sales services; what `vehicle_delivered`
+    sets off after the commit (the fleet receiver among it) runs."""
+    sales_order = invoiced(sales_order, by)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        sales_services.delivery_record(
             order=sales_order,
             by=by,
-            data={
-                "kind": PaymentKind.FINAL,
-                "amount": sales_order.total_price,
-                "paid_on": timezone.localdate(),
-            },
+            delivered_on=timezone.localdate(),
+            checklist=list(DeliveryCheck.values),
+            documents=list(DeliveryDocument.values),
         )
-        sales_services.order_invoice(
-            order=sales_order, by=by, invoice_number=f"FLEET{next(_serial):06d}"
-        )
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            sales_services.delivery_record(
-                order=sales_order,
-                by=by,
-                delivered_on=timezone.localdate(),
-                checklist=list(DeliveryCheck.values),
-                documents=list(DeliveryDocument.values),
-            )
-    return fresh(order)
+    return fresh(sales_order)

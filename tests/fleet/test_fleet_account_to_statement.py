@@ -1,7 +1,7 @@
 """A rental company won through the services: registered and protected, its buying centre
 recorded, a deal for 30 vehicles priced in two batches on the agreement's tiers, a discount
-approved by the manager, the first batch delivered, the support settled — and a sister
-branch's attempt to register the same company refused."""
+approved by the manager, the first batch's sales orders delivered in sales, the support
+settled — and a sister branch's attempt to register the same company refused."""
 
 from datetime import date
 from decimal import Decimal
@@ -12,7 +12,9 @@ from django.utils import timezone
 from dealer_crm.errors import StateConflict
 from fleet import selectors, services
 from fleet.choices import AccountClass, BuyingRole, ProtectionStatus, RequestStatus
+from sales.choices import OrderStatus
 from tests.factories import UserFactory
+from tests.fleet.helpers import delivered
 
 pytestmark = pytest.mark.django_db
 
@@ -61,20 +63,24 @@ def test_a_rental_company_from_registration_to_its_settlement_statement(
     )  # fmt: skip
     deal = services.deal_create(
         account=account, by=fleet_manager, data={"title": "2026年租赁车队更新"},
-        lines=[{"series": "朗逸", "configuration": "1.5L 舒适版", "quantity": 30}],
+        lines=[{"brand": "大众", "series": "朗逸", "configuration": "1.5L 舒适版",
+                "quantity": 30}],
     )  # fmt: skip
+    line = deal.lines.get()
     request = services.discount_request_create(
         deal=deal, discount_per_unit=Decimal("800.00"), units=30,
         justification="竞品报价低 1,000 元/台", by=fleet_manager,
     )  # fmt: skip
     services.request_decide(request=request, approve=True, by=sales_manager)
     first = services.fleet_order_price(
-        deal=deal, quantity=15, agreement=agreement, by=fleet_manager
-    )
-    services.fleet_order_deliver(order=first, units=15, by=fleet_manager)
+        deal=deal, line=line, quantity=15, unit_price=Decimal("98000.00"), agreement=agreement,
+        by=fleet_manager,
+    )  # fmt: skip
+    delivered(first, fleet_manager)
     second = services.fleet_order_price(
-        deal=deal, quantity=15, agreement=agreement, by=fleet_manager
-    )
+        deal=deal, line=line, quantity=15, unit_price=Decimal("98000.00"), agreement=agreement,
+        by=fleet_manager,
+    )  # fmt: skip
     services.fleet_order_settle(order=first, amount=Decimal("30000.00"), by=fleet_manager)
 
     # then the first batch kept the first tier, the second took the higher one
@@ -85,6 +91,9 @@ def test_a_rental_company_from_registration_to_its_settlement_statement(
         Decimal("2000.00"),
         Decimal("3500.00"),
     )
+    # and the first batch's 15 sales orders are delivered, the second's 15 wait for vehicles
+    assert list(first.sales_orders.values_list("status", flat=True)) == [OrderStatus.DELIVERED] * 15
+    assert list(second.sales_orders.values_list("status", flat=True)) == [OrderStatus.SIGNED] * 15
     # and the statement shows what is due on the delivered batch and what is settled
     statement = selectors.settlement_statement(deal=deal)
     assert (statement["units"], statement["delivered"]) == (30, 15)

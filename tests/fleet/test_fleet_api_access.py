@@ -13,7 +13,7 @@ from fleet import services
 from fleet.choices import ProtectionStatus, RequestStatus
 from fleet.models import FleetAccount
 from tests.factories import UserFactory
-from tests.fleet.helpers import agreement_with_tiers, deal_for, priced, register
+from tests.fleet.helpers import agreement_with_tiers, counts, deal_for, priced, register, state
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,9 @@ LISTS = [
     "special-configuration-requests/",
 ]
 
+# A deal line of one vehicle, as a client sends it.
+ONE_VEHICLE = {"brand": "大众", "series": "朗逸", "quantity": 1}
+
 # (method, path with {} for the id, record): every endpoint that names one record.
 DETAIL_ENDPOINTS = [
     ("get", "fleet-accounts/{}/", "account"),
@@ -41,7 +44,6 @@ DETAIL_ENDPOINTS = [
     ("post", "fleet-deals/{}/orders/", "deal"),
     ("get", "fleet-deals/{}/statement/", "deal"),
     ("get", "fleet-orders/{}/", "order"),
-    ("post", "fleet-orders/{}/deliver/", "order"),
     ("post", "fleet-orders/{}/settle/", "order"),
     ("get", "fleet-agreements/{}/", "agreement"),
     ("post", "fleet-agreements/{}/tiers/", "agreement"),
@@ -150,11 +152,22 @@ def test_a_sales_manager_only_reads_and_decides(api_as, sales_manager, records):
     listed = client.get(f"{API}fleet-deals/")
     made = client.post(
         f"{API}fleet-deals/",
-        {"account": records["account"].pk, "title": "x", "lines": [{"series": "x", "quantity": 1}]},
+        {"account": records["account"].pk, "title": "x", "lines": [ONE_VEHICLE]},
     )
     # then the list is theirs to read, the new deal is not theirs to make
     assert listed.status_code == 200 and len(listed.json()["results"]) == 1
     assert made.status_code == 403
+
+
+def test_batches_are_no_longer_delivered_through_the_fleet_api(api_as, fleet_manager, records):
+    # given a priced batch, whose vehicles sales delivers
+    order = records["order"]
+    before = (state(order), counts())
+    # when a client still posts a delivery of the batch to the fleet API
+    response = api_as(fleet_manager).post(f"{API}fleet-orders/{order.pk}/deliver/", {"units": 5})
+    # then there is no such action, and nothing was delivered
+    assert response.status_code in (404, 405)
+    assert (state(order), counts()) == before
 
 
 def test_fleet_records_are_never_edited_or_deleted(api_as, fleet_manager, records):
@@ -206,12 +219,14 @@ def test_records_of_another_branch_cannot_be_named_in_a_body(
     theirs = register(other_branch, other_fleet_office)
     their_deal = deal_for(theirs, other_fleet_office)
     their_agreement = agreement_with_tiers(theirs, other_fleet_office)
+    our_line = records["deal"].lines.get()
+    before = counts()
     client = api_as(fleet_manager)
-    # when our fleet manager names them in requests
+    # when our fleet manager names them in requests (each beside otherwise good input)
     answers = {
         "account": client.post(
             f"{API}fleet-deals/",
-            {"account": theirs.pk, "title": "x", "lines": [{"series": "x", "quantity": 1}]},
+            {"account": theirs.pk, "title": "x", "lines": [ONE_VEHICLE]},
         ),
         "deal": client.post(
             f"{API}discount-requests/",
@@ -219,7 +234,13 @@ def test_records_of_another_branch_cannot_be_named_in_a_body(
         ),
         "agreement": client.post(
             f"{API}fleet-deals/{records['deal'].pk}/orders/",
-            {"quantity": 1, "agreement": their_agreement.pk},
+            {"line": our_line.pk, "quantity": 1, "unit_price": "100000.00",
+             "agreement": their_agreement.pk},
+        ),
+        "line": client.post(
+            f"{API}fleet-deals/{records['deal'].pk}/orders/",
+            {"line": their_deal.lines.get().pk, "quantity": 1, "unit_price": "100000.00",
+             "agreement": records["agreement"].pk},
         ),
         "parent": client.post(
             f"{API}fleet-accounts/",
@@ -232,11 +253,11 @@ def test_records_of_another_branch_cannot_be_named_in_a_body(
              "account_manager": other_fleet_office.pk},
         ),
     }  # fmt: skip
-    # then each id is unknown: a field error naming it, and nothing was made
+    # then each id is unknown: a field error naming it alone, and nothing was made
     for field, response in answers.items():
         assert response.status_code == 400, (field, response.json())
-        assert field in response.json(), (field, response.json())
-    assert FleetAccount.objects.count() == 2
+        assert set(response.json()) == {field}, (field, response.json())
+    assert counts() == before
 
 
 # --- query counts ---------------------------------------------------------------------------

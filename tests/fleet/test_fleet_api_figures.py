@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from fleet import services
 from fleet.choices import AccountClass, DealStage
+from tests.fleet.helpers import UNIT_PRICE, delivered
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def test_the_figures_of_a_won_deal_and_a_tier_in_progress(
     )  # fmt: skip
     deal = services.deal_create(
         account=account, by=fleet_manager, data={"title": "车队更新"},
-        lines=[{"series": "朗逸", "quantity": 12}],
+        lines=[{"brand": "大众", "series": "朗逸", "quantity": 12}],
     )  # fmt: skip
     request = services.discount_request_create(
         deal=deal, discount_per_unit=Decimal("500.00"), units=12, justification="竞品",
@@ -43,9 +44,10 @@ def test_the_figures_of_a_won_deal_and_a_tier_in_progress(
     )  # fmt: skip
     services.request_decide(request=request, approve=True, by=sales_manager)
     order = services.fleet_order_price(
-        deal=deal, quantity=12, agreement=agreement, by=fleet_manager
-    )
-    services.fleet_order_deliver(order=order, units=12, by=fleet_manager)
+        deal=deal, line=deal.lines.get(), quantity=12, unit_price=UNIT_PRICE, agreement=agreement,
+        by=fleet_manager,
+    )  # fmt: skip
+    delivered(order, fleet_manager)
     services.deal_set_stage(deal=deal, stage=DealStage.WON, reason="价格胜出", by=fleet_manager)
 
     # when a manager reads this month's figures

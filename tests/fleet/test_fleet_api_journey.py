@@ -1,15 +1,17 @@
 """A rental company won through the API: registered, confirmed, its buying centre recorded, an
 agreement with two tiers, a deal for 30 vehicles, a discount approved by the sales manager, a
-first batch of 15 priced and delivered, a second batch priced on the higher tier, the support
-settled and the statement read — and a sister branch's registration of the same company
-refused; a registration retried with its Idempotency-Key is made once."""
+first batch of 15 priced into 15 signed sales orders which sales delivers, a second batch
+priced on the higher tier, the support settled and the statement read — and a sister branch's
+registration of the same company refused; a registration retried with its Idempotency-Key is
+made once."""
 
 import pytest
 from django.utils import timezone
 
 from dealer_crm.choices import Role
 from fleet.models import FleetAccount
-from tests.factories import UserFactory
+from sales.choices import DeliveryCheck, DeliveryDocument
+from tests.factories import StockVehicleFactory, UserFactory
 from tests.fleet.helpers import FLEET_MODELS, REAL_CODE, counts
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +26,52 @@ def ok(response, code: int = 200) -> dict:
     return response.json()
 
 
+def batch_orders(client, batch: dict) -> list[dict]:
+    """The sales orders of a fleet batch, as the orders API lists them."""
+    return ok(client.get(f"{API}orders/", {"fleet_order": batch["id"], "limit": 100}))["results"]
+
+
+def hand_over(client, order: dict, capture_on_commit) -> dict:
+    """Sales delivers one signed order through the API: a vehicle that passed its PDI is
+    allocated, the order paid and invoiced, and the vehicle handed over; what the delivery
+    sets off after its commit runs."""
+    today = str(timezone.localdate())
+    vehicle = StockVehicleFactory(
+        branch_id=order["branch"], brand=order["brand"], series=order["series"],
+        pdi_done_on=timezone.localdate(),
+    )  # fmt: skip
+    url = f"{API}orders/{order['id']}/"
+    ok(client.post(url + "allocate/", {"stock_vehicle": vehicle.pk}))
+    ok(
+        client.post(
+            f"{API}payments/",
+            {
+                "order": order["id"],
+                "kind": "final",
+                "amount": order["total_price"],
+                "paid_on": today,
+            },
+        ),
+        201,
+    )
+    ok(client.post(url + "invoice/", {"invoice_number": f"INV{order['id']:08d}"}))
+    with capture_on_commit(execute=True):
+        ok(
+            client.post(
+                f"{API}deliveries/",
+                {
+                    "order": order["id"],
+                    "checklist": list(DeliveryCheck.values),
+                    "documents": list(DeliveryDocument.values),
+                },
+            ),
+            201,
+        )
+    return ok(client.get(url))
+
+
 def test_a_rental_company_from_registration_to_its_settlement_statement(
-    api_as, fleet_manager, sales_manager
+    api_as, fleet_manager, sales_manager, django_capture_on_commit_callbacks
 ):
     fleet, manager = api_as(fleet_manager), api_as(sales_manager)
     year_start = timezone.localdate().replace(month=1, day=1)
@@ -75,11 +121,15 @@ def test_a_rental_company_from_registration_to_its_settlement_statement(
         fleet.post(
             f"{API}fleet-deals/",
             {"account": account["id"], "title": "2026年租赁车队更新",
-             "lines": [{"series": "朗逸", "configuration": "1.5L 舒适版", "quantity": 30}]},
+             "lines": [{"brand": "大众", "series": "朗逸", "configuration": "1.5L 舒适版",
+                        "quantity": 30}]},
         ),
         201,
     )  # fmt: skip
-    assert [line["quantity"] for line in deal["lines"]] == [30]
+    (line,) = deal["lines"]
+    assert (line["brand"], line["series"], line["quantity"]) == ("大众", "朗逸", 30)
+    price = {"line": line["id"], "quantity": 15, "unit_price": "98000.00",
+             "agreement": agreement["id"]}  # fmt: skip
     request = ok(
         fleet.post(
             f"{API}discount-requests/",
@@ -91,29 +141,37 @@ def test_a_rental_company_from_registration_to_its_settlement_statement(
     approved = ok(manager.post(f"{API}discount-requests/{request['id']}/approve/"))
     assert (approved["status"], approved["decided_by"]) == ("approved", sales_manager.pk)
 
-    # when the first batch of 15 is priced and delivered, then the second priced
-    first = ok(
-        fleet.post(
-            f"{API}fleet-deals/{deal['id']}/orders/",
-            {"quantity": 15, "agreement": agreement["id"]},
-        ),
-        201,
-    )
-    delivered = ok(fleet.post(f"{API}fleet-orders/{first['id']}/deliver/", {"units": 15}))
-    second = ok(
-        fleet.post(
-            f"{API}fleet-deals/{deal['id']}/orders/",
-            {"quantity": 15, "agreement": agreement["id"]},
-        ),
-        201,
-    )
+    # when the first batch of 15 is priced: 15 signed sales orders of the line's model
+    first = ok(fleet.post(f"{API}fleet-deals/{deal['id']}/orders/", price), 201)
+    orders = batch_orders(fleet, first)
+    assert len(orders) == 15
+    assert {
+        (o["fleet_order"], o["status"], o["brand"], o["series"], o["total_price"],
+         o["consultant"]) for o in orders
+    } == {(first["id"], "signed", "大众", "朗逸", "98000.00", fleet_manager.pk)}  # fmt: skip
+    assert len({o["customer"] for o in orders}) == 1
+    # and sales delivers each of them
+    handed = [hand_over(fleet, order, django_capture_on_commit_callbacks) for order in orders]
+    assert {o["status"] for o in handed} == {"delivered"}
+    delivered = ok(fleet.get(f"{API}fleet-orders/{first['id']}/"))
+    # and the second batch is priced, and the first's support settled
+    second = ok(fleet.post(f"{API}fleet-deals/{deal['id']}/orders/", price), 201)
     settled = ok(fleet.post(f"{API}fleet-orders/{first['id']}/settle/", {"amount": "15000.00"}))
 
     # then the first batch took the first tier and the second the higher one
     assert (first["support_per_unit"], first["tier_from_units"]) == ("1000.00", 1)
     assert (delivered["delivered_units"], delivered["support_due"]) == (15, "15000.00")
+    assert delivered["delivered_at"] == max(o["delivered_at"] for o in handed)
     assert (second["support_per_unit"], second["units_before"]) == ("2500.00", 15)
     assert settled["support_settled"] == "15000.00"
+    # and each batch lists only its own sales orders
+    assert {o["id"] for o in batch_orders(fleet, first)} == {o["id"] for o in orders}
+    assert [o["fleet_order"] for o in batch_orders(fleet, second)] == [second["id"]] * 15
+    # and the batches list their model and price per vehicle
+    rows = ok(fleet.get(f"{API}fleet-orders/", {"deal": deal["id"]}))["results"]
+    assert {(r["id"], r["line"], r["unit_price"], r["quantity"]) for r in rows} == {
+        (first["id"], line["id"], "98000.00", 15), (second["id"], line["id"], "98000.00", 15),
+    }  # fmt: skip
     # and the statement shows each batch, what is due on the delivered one, and what is settled
     statement = ok(fleet.get(f"{API}fleet-deals/{deal['id']}/statement/"))
     assert [o["support_per_unit"] for o in statement["orders"]] == ["1000.00", "2500.00"]

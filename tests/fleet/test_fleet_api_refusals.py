@@ -11,6 +11,7 @@ from dealer_crm.choices import Role
 from fleet import services
 from fleet.choices import ProtectionStatus, RequestStatus
 from fleet.models import DealLine, FleetAgreement, FleetDeal, FleetOrder
+from sales.models import Order
 from tests.factories import UserFactory
 from tests.fleet.helpers import (
     FLEET_MODELS,
@@ -129,8 +130,12 @@ def test_a_refusal_without_a_reason_is_refused(api_as, deal, fleet_manager, sale
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [
-        ("fleet-deals/{deal}/orders/", {"quantity": 0, "agreement": "{agreement}"}, "quantity"),
-        ("fleet-orders/{order}/deliver/", {"units": 0}, "units"),
+        (
+            "fleet-deals/{deal}/orders/",
+            {"line": "{line}", "quantity": 0, "unit_price": "100000.00",
+             "agreement": "{agreement}"},
+            "quantity",
+        ),
         (
             "discount-requests/",
             {"deal": "{deal}", "discount_per_unit": "100.00", "units": 0, "justification": "x"},
@@ -142,13 +147,13 @@ def test_a_refusal_without_a_reason_is_refused(api_as, deal, fleet_manager, sale
             "units",
         ),
     ],
-)
+)  # fmt: skip
 def test_a_quantity_of_zero_is_refused(api_as, account, deal, fleet_manager, path, body, field):
     # given a deal, an agreement and a batch priced on it
     agreement = agreement_with_tiers(account, fleet_manager)
     order = priced(deal, agreement, fleet_manager, 5)
-    ids = {"deal": deal.pk, "agreement": agreement.pk, "order": order.pk}
-    body = {key: int(value.format(**ids)) if value in ("{deal}", "{agreement}") else value
+    ids = {"deal": deal.pk, "agreement": agreement.pk, "line": deal.lines.get().pk}
+    body = {key: ids[value.strip("{}")] if value in ("{deal}", "{agreement}", "{line}") else value
             for key, value in body.items()}  # fmt: skip
     before, order_before = counts(*FLEET_MODELS), state(order)
     # when zero vehicles are sent
@@ -159,25 +164,58 @@ def test_a_quantity_of_zero_is_refused(api_as, account, deal, fleet_manager, pat
     assert state(order) == order_before
 
 
+@pytest.mark.parametrize(
+    ("change", "code", "field"),
+    [
+        ({"unit_price": "0.00"}, "price_not_positive", "unit_price"),
+        ({"line": "{other_line}"}, "line_other_deal", "line"),
+        ({"quantity": 26}, "batch_exceeds_line", "quantity"),
+    ],
+    ids=["no price per vehicle", "another deal's model", "more than the model's units left"],
+)
+def test_a_batch_the_deal_does_not_allow_is_refused(
+    api_as, account, deal, fleet_manager, change, code, field
+):
+    # given a deal for 30 with a batch of 5 priced, and another deal of the account
+    agreement = agreement_with_tiers(account, fleet_manager)
+    priced(deal, agreement, fleet_manager, 5)
+    other_line = deal_for(account, fleet_manager, title="公务车").lines.get()
+    body = {"line": deal.lines.get().pk, "quantity": 5, "unit_price": "100000.00",
+            "agreement": agreement.pk, **change}  # fmt: skip
+    if body["line"] == "{other_line}":
+        body["line"] = other_line.pk
+    before = counts(*FLEET_MODELS)
+    # when a batch is priced without a price, of the other deal's model, or beyond the 25 left
+    response = api_as(fleet_manager).post(f"{API}fleet-deals/{deal.pk}/orders/", body)
+    # then it is refused beside the field, and no batch, sales order or customer is made
+    refused(response, 400, code, field=field)
+    assert counts(*FLEET_MODELS) == before
+
+
 def test_a_deal_with_a_line_of_zero_is_refused_whole(api_as, account, fleet_manager):
     # when a deal is opened with one good line and one of zero vehicles
     response = api_as(fleet_manager).post(
         f"{API}fleet-deals/",
         {"account": account.pk, "title": "公务车采购",
-         "lines": [{"series": "帕萨特", "quantity": 5}, {"series": "朗逸", "quantity": 0}]},
+         "lines": [{"brand": "大众", "series": "帕萨特", "quantity": 5},
+                   {"brand": "大众", "series": "朗逸", "quantity": 0}]},
     )  # fmt: skip
     # then it is refused, and neither the deal nor its first line was kept
     refused(response, 400, "quantity_not_positive", field="lines")
     assert (FleetDeal.objects.count(), DealLine.objects.count()) == (0, 0)
 
 
-def test_a_special_deal_needs_its_negotiated_support(api_as, account, deal, fleet_manager):
+def test_a_special_deal_needs_its_negotiated_support(api_as, account, fleet_manager):
     agreement = agreement_with_tiers(account, fleet_manager)
+    deal = deal_for(account, fleet_manager, quantity=51)
     response = api_as(fleet_manager).post(
-        f"{API}fleet-deals/{deal.pk}/orders/", {"quantity": 51, "agreement": agreement.pk}
-    )
+        f"{API}fleet-deals/{deal.pk}/orders/",
+        {"line": deal.lines.get().pk, "quantity": 51, "unit_price": "100000.00",
+         "agreement": agreement.pk},
+    )  # fmt: skip
     refused(response, 400, "special_deal_needs_terms", field="negotiated_support")
     assert not FleetOrder.objects.exists()
+    assert not Order.objects.exists()
 
 
 def test_an_account_not_lapsed_is_not_reassigned(api_as, account, other_branch, group_manager):
@@ -224,6 +262,11 @@ def test_a_registration_with_bad_fields_is_refused_beside_them(api_as, fleet_man
     [
         ("fleet-deals/{deal}/orders/", {"quantity": "abc"}, "quantity"),
         ("fleet-deals/{deal}/orders/", {"quantity": 10**9}, "quantity"),
+        ("fleet-deals/{deal}/orders/", {"quantity": 1, "unit_price": "abc"}, "unit_price"),
+        ("fleet-deals/{deal}/orders/", {"quantity": 1, "unit_price": "-1.00"}, "unit_price"),
+        ("fleet-deals/{deal}/orders/", {"quantity": 1, "line": "abc"}, "line"),
+        ("fleet-deals/{deal}/orders/", {"quantity": 1, "line": 10**9}, "line"),
+        ("fleet-deals/{deal}/orders/", {"quantity": 1}, "line"),
         ("fleet-deals/{deal}/stage/", {"stage": "signed"}, "stage"),
         ("fleet-accounts/{account}/progress-reports/", {"month": "last month", "summary": "x"},
          "month"),

@@ -1,8 +1,9 @@
 """The deal pages: the deals and a new one with its models, a deal with its stage, its
-batches priced, delivered and settled, its discount and configuration requests, the settlement
-statement, the requests awaiting a decision and the fleet figures. Refused rules show their
-message beside the field and change nothing; other branches' deals are 404; the lists'
-queries do not grow with their rows."""
+batches priced (each vehicle a sales order, delivered in sales and listed from the batch) and
+settled, its discount and configuration requests, the settlement statement, the requests
+awaiting a decision and the fleet figures. Refused rules show their message beside the field
+and change nothing; other branches' deals are 404; the lists' and the deal page's queries do
+not grow with their rows."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -21,11 +22,14 @@ from fleet.models import (
     FleetOrder,
     SpecialConfigurationRequest,
 )
-from tests.factories import UserFactory
+from sales.choices import OrderStatus
+from sales.models import Order
+from tests.factories import OrderFactory, UserFactory
 from tests.fleet.helpers import (
     TIER_1,
     TIER_2,
     TWO_TIERS,
+    UNIT_PRICE,
     agreement_with_tiers,
     counts,
     deal_for,
@@ -163,10 +167,12 @@ def deal_form(account, **overrides) -> dict:
         "lines-INITIAL_FORMS": "0",
         "lines-MIN_NUM_FORMS": "0",
         "lines-MAX_NUM_FORMS": "50",
+        "lines-0-brand": "大众",
         "lines-0-series": "帕萨特",
         "lines-0-configuration": "330TSI 精英版",
         "lines-0-colour": "黑",
         "lines-0-quantity": "20",
+        "lines-1-brand": "大众",
         "lines-1-series": "途观L",
         "lines-1-quantity": "10",
     }
@@ -182,7 +188,9 @@ def test_a_deal_is_created_with_the_models_asked_for(client, fleet_manager, acco
     deal = FleetDeal.objects.get(title="2026年公务用车采购")
     assert response.status_code == 302 and response["Location"] == url("deal-detail", deal.pk)
     assert deal.account == account and deal.expected_value == Decimal("4500000.00")
-    assert sorted(deal.lines.values_list("series", "quantity")) == [("帕萨特", 20), ("途观L", 10)]
+    assert sorted(deal.lines.values_list("brand", "series", "quantity")) == [
+        ("大众", "帕萨特", 20), ("大众", "途观L", 10),
+    ]  # fmt: skip
     listed = client.get(url("deal-list"))
     assert "2026年公务用车采购" in listed.content.decode() and b">30<" in listed.content
 
@@ -196,6 +204,17 @@ def test_a_deal_line_of_quantity_0_is_refused_beside_the_row(client, fleet_manag
     assert response.status_code == 200
     row = response.context["formset"].forms[1]
     assert row.errors["quantity"] == ["A quantity is at least 1."]
+    assert counts(FleetDeal, DealLine) == before
+
+
+def test_a_deal_line_without_its_brand_is_refused_beside_the_row(client, fleet_manager, account):
+    client.force_login(fleet_manager)
+    before = counts(FleetDeal, DealLine)
+    # when a line does not say the brand of its model
+    response = client.post(url("deal-create"), deal_form(account, **{"lines-1-brand": ""}))
+    # then the page says so beside the row and nothing is saved
+    assert response.status_code == 200
+    assert response.context["formset"].forms[1].errors["brand"] == ["This field is required."]
     assert counts(FleetDeal, DealLine) == before
 
 
@@ -229,21 +248,40 @@ def test_winning_a_deal_needs_its_reason(client, fleet_manager, deal):
 # --- Batches -----------------------------------------------------------------------------------
 
 
+def price_form(deal, **fields) -> dict:
+    """The price form of a batch of the deal's first model at 100,000 CNY a vehicle."""
+    return {"line": str(deal.lines.first().pk), "unit_price": str(UNIT_PRICE), **fields}
+
+
+@pytest.fixture
+def big_deal(account, fleet_manager):
+    """A deal for 60 vehicles of one model: room for a special deal."""
+    return deal_for(account, fleet_manager, quantity=60)
+
+
 def test_pricing_a_batch_on_the_agreement_tiers(client, fleet_manager, deal, agreement):
     client.force_login(fleet_manager)
     response = client.post(
-        url("deal-action", deal.pk, "order"), {"quantity": "8", "agreement": str(agreement.pk)}
+        url("deal-action", deal.pk, "order"),
+        price_form(deal, quantity="8", agreement=str(agreement.pk), unit_price="98500.00"),
     )
     assert response.status_code == 302
     order = FleetOrder.objects.get(deal=deal)
     assert (order.quantity, order.support_per_unit, order.is_special) == (8, TIER_1, False)
+    assert (order.line, order.unit_price) == (deal.lines.get(), Decimal("98500.00"))
+    # and its 8 vehicles wait as signed sales orders at that price
+    assert (
+        list(order.sales_orders.values_list("status", "total_price"))
+        == [(OrderStatus.SIGNED, Decimal("98500.00"))] * 8
+    )
 
 
 def test_a_batch_of_0_units_is_refused_beside_the_quantity(client, fleet_manager, deal, agreement):
     client.force_login(fleet_manager)
     before = counts()
     response = client.post(
-        url("deal-action", deal.pk, "order"), {"quantity": "0", "agreement": str(agreement.pk)}
+        url("deal-action", deal.pk, "order"),
+        price_form(deal, quantity="0", agreement=str(agreement.pk)),
     )
     assert response.status_code == 200
     assert response.context["price_form"].errors["quantity"] == ["A quantity is at least 1."]
@@ -251,12 +289,51 @@ def test_a_batch_of_0_units_is_refused_beside_the_quantity(client, fleet_manager
     assert counts() == before
 
 
-def test_a_special_deal_with_a_promotion_is_refused(client, fleet_manager, deal):
+def test_a_batch_of_another_deals_model_is_not_offered(
+    client, fleet_manager, account, deal, agreement
+):
+    # given another deal of the account
+    other = deal_for(account, fleet_manager, title="公务用车")
+    client.force_login(fleet_manager)
+    before = counts()
+    # when a batch of this deal is posted with the other deal's model
+    response = client.post(
+        url("deal-action", deal.pk, "order"),
+        price_form(deal, quantity="5", agreement=str(agreement.pk), line=str(other.lines.get().pk)),
+    )
+    # then the model is refused beside its field, and nothing is priced
+    assert response.status_code == 200
+    assert list(response.context["price_form"].errors) == ["line"]
+    assert list(response.context["price_form"].fields["line"].queryset) == [deal.lines.get()]
+    assert counts() == before
+
+
+def test_a_batch_beyond_the_models_units_is_refused_beside_the_quantity(
+    client, fleet_manager, deal, agreement
+):
+    # given 25 of the deal's 30 vehicles already priced
+    priced(deal, agreement, fleet_manager, 25)
+    client.force_login(fleet_manager)
+    before = counts()
+    # when 6 more are priced
+    response = client.post(
+        url("deal-action", deal.pk, "order"),
+        price_form(deal, quantity="6", agreement=str(agreement.pk)),
+    )
+    # then the page says 5 are left, and nothing is priced
+    assert response.status_code == 200
+    assert response.context["price_form"].errors["quantity"] == [
+        "5 of the 30 朗逸 asked for are left to order."
+    ]
+    assert counts() == before
+
+
+def test_a_special_deal_with_a_promotion_is_refused(client, fleet_manager, big_deal):
     client.force_login(fleet_manager)
     before = counts()
     response = client.post(
-        url("deal-action", deal.pk, "order"),
-        {"quantity": "60", "negotiated_support": "1800.00", "promotion": "置换补贴"},
+        url("deal-action", big_deal.pk, "order"),
+        price_form(big_deal, quantity="60", negotiated_support="1800.00", promotion="置换补贴"),
     )
     assert response.status_code == 200
     assert response.context["price_form"].errors["promotion"] == [
@@ -265,33 +342,90 @@ def test_a_special_deal_with_a_promotion_is_refused(client, fleet_manager, deal)
     assert counts() == before
 
 
-def test_a_special_deal_is_priced_at_its_negotiated_support(client, fleet_manager, deal):
+def test_a_special_deal_is_priced_at_its_negotiated_support(client, fleet_manager, big_deal):
     client.force_login(fleet_manager)
     client.post(
-        url("deal-action", deal.pk, "order"), {"quantity": "60", "negotiated_support": "1800.00"}
+        url("deal-action", big_deal.pk, "order"),
+        price_form(big_deal, quantity="60", negotiated_support="1800.00"),
     )
-    order = FleetOrder.objects.get(deal=deal)
+    order = FleetOrder.objects.get(deal=big_deal)
     assert (order.is_special, order.tier_band, order.support_per_unit) == (
         True,
         None,
         Decimal("1800.00"),
     )
+    assert order.sales_orders.count() == 60
 
 
-def test_delivering_and_settling_a_batch(client, fleet_manager, deal, agreement):
-    order = priced(deal, agreement, fleet_manager, 6)
+def test_a_batch_delivered_in_sales_is_settled_on_the_deal_page(
+    client, fleet_manager, deal, agreement
+):
+    # given a batch of 6 of which sales delivered 4
+    order = delivered(priced(deal, agreement, fleet_manager, 6), fleet_manager, 4)
     client.force_login(fleet_manager)
-    # when 4 units are delivered and their support settled
-    delivered_response = client.post(url("order-action", order.pk, "deliver"), {
-        f"deliver-{order.pk}-units": "4"
-    })  # fmt: skip
-    settled_response = client.post(url("order-action", order.pk, "settle"), {
+    # when the deal page is opened
+    page = client.get(url("deal-detail", deal.pk)).content.decode()
+    # then the batch shows 4 of 6 delivered, and offers no delivery of its own
+    row = page[page.index(f'id="batch-{order.pk}"') :].split("</tr>")[0]
+    assert ">4 / 6</a>" in row
+    assert url("order-action", order.pk, "deliver") not in page
+    # when the fleet page is still asked to deliver, then there is no such action
+    before = state(order)
+    gone = client.post(url("order-action", order.pk, "deliver"), {f"deliver-{order.pk}-units": "2"})
+    assert gone.status_code == 404
+    assert state(order) == before
+    # when the support of the 4 delivered is settled
+    settled = client.post(url("order-action", order.pk, "settle"), {
         f"settle-{order.pk}-amount": "4000.00"
     })  # fmt: skip
     # then the batch shows both
-    assert (delivered_response.status_code, settled_response.status_code) == (302, 302)
+    assert settled.status_code == 302
     order = fresh(order)
     assert (order.delivered_units, order.support_settled) == (4, Decimal("4000.00"))
+
+
+def test_the_deal_page_shows_each_batchs_model_price_and_links_its_sales_orders(
+    client, branch, fleet_manager, deal, agreement
+):
+    # given a batch of 5 at 123,456 CNY a vehicle with 2 delivered, another batch, and an
+    # ordinary sales order
+    batch = delivered(
+        priced(deal, agreement, fleet_manager, 5, unit_price=Decimal("123456.00")),
+        fleet_manager, 2,
+    )  # fmt: skip
+    priced(deal, agreement, fleet_manager, 3)
+    OrderFactory(branch=branch, consultant=fleet_manager, status=OrderStatus.SIGNED)
+    client.force_login(fleet_manager)
+    # when the deal page is opened
+    page = client.get(url("deal-detail", deal.pk)).content.decode()
+    # then the batch's row shows its model and its price per vehicle
+    row = page[page.index(f'id="batch-{batch.pk}"') :].split("</tr>")[0]
+    assert "大众 朗逸" in row and "1.5L 舒适版" in row
+    assert "123,456.00" in row
+    # and "delivered / quantity" links to the sales orders of the batch
+    link = reverse("sales:order-list") + f"?fleet_order={batch.pk}"
+    assert f'<a href="{link}" class="batch-orders"' in row
+    assert row.split('class="batch-orders"')[1].split(">", 1)[1].startswith("2 / 5</a>")
+    # when the link is followed, then the list shows the batch's 5 orders and no other
+    listed = client.get(link)
+    assert listed.status_code == 200
+    assert {order.pk for order in listed.context["page"]} == set(
+        Order.objects.filter(fleet_order=batch).values_list("pk", flat=True)
+    )
+    assert len(listed.context["page"]) == 5
+    assert 'id="fleet-batch-filter"' in listed.content.decode()
+
+
+def test_a_batch_sales_order_links_back_to_its_deal(client, fleet_manager, deal, agreement):
+    # given a batch of 2
+    batch = priced(deal, agreement, fleet_manager, 2)
+    sales_order = batch.sales_orders.first()
+    client.force_login(fleet_manager)
+    # when one of its sales orders is opened
+    page = client.get(reverse("sales:order-detail", args=[sales_order.pk])).content.decode()
+    # then it links back to the batch on the deal's page
+    back = page[page.index('id="order-fleet-batch"') - 120 : page.index('id="order-fleet-batch"')]
+    assert f'href="{url("deal-detail", deal.pk)}#batch-{batch.pk}"' in back
 
 
 def test_settling_more_than_is_due_is_refused_beside_the_amount(
@@ -454,6 +588,28 @@ def test_list_queries_do_not_grow_with_the_rows(
     assert queries() == three
 
 
+def test_the_deal_page_queries_do_not_grow_with_its_batches(
+    client, fleet_manager, deal, agreement, django_assert_max_num_queries
+):
+    client.force_login(fleet_manager)
+
+    def queries() -> int:
+        with django_assert_max_num_queries(60) as captured:
+            assert client.get(url("deal-detail", deal.pk)).status_code == 200
+        return len(captured)
+
+    def batch():
+        """A batch with a vehicle delivered, support open to settle and a request beside it."""
+        delivered(priced(deal, agreement, fleet_manager, 2), fleet_manager, 1)
+        discount_for(deal, fleet_manager)
+
+    batch()
+    one = queries()
+    for _ in range(3):
+        batch()
+    assert queries() == one
+
+
 # --- Figures -----------------------------------------------------------------------------------
 
 
@@ -467,7 +623,7 @@ def test_the_figures_count_the_period(client, fleet_manager, sales_manager, bran
     # and a second account whose protection lapsed
     lapse(register(branch, fleet_manager, name="广州市公安局"))
     # two open deals (prospect 1,000,000, tender 500,000), one won, one lost
-    open_deal = deal_for(account, fleet_manager, expected_value=Decimal("1000000.00"))
+    open_deal = deal_for(account, fleet_manager, quantity=70, expected_value=Decimal("1000000.00"))
     tender = deal_for(account, fleet_manager, expected_value=Decimal("500000.00"))
     services.deal_set_stage(deal=tender, stage=DealStage.TENDER, by=fleet_manager)
     for stage in (DealStage.WON, DealStage.LOST):
@@ -475,9 +631,7 @@ def test_the_figures_count_the_period(client, fleet_manager, sales_manager, bran
         services.deal_set_stage(deal=closed, stage=stage, reason="价格", by=fleet_manager)
     # 10 units delivered on the tiers, and 60 on a special deal (which does not count)
     delivered(priced(open_deal, agreement, fleet_manager, 10), fleet_manager)
-    special = services.fleet_order_price(
-        deal=open_deal, quantity=60, negotiated_support=Decimal("500"), by=fleet_manager
-    )
+    special = priced(open_deal, None, fleet_manager, 60, negotiated_support=Decimal("500"))
     delivered(special, fleet_manager)
     # two requests decided in time, one decided late
     for _ in range(2):

@@ -9,8 +9,9 @@ from dealer_crm.choices import Role
 from fleet import services
 from fleet.choices import ProtectionStatus, RequestStatus
 from fleet.models import FleetOrder
+from sales.models import Order
 from tests.factories import UserFactory
-from tests.fleet.helpers import agreement_with_tiers, deal_for, fresh, refusal
+from tests.fleet.helpers import UNIT_PRICE, agreement_with_tiers, deal_for, fresh, refusal
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -30,12 +31,14 @@ def test_an_agreement_that_has_run_out_prices_nothing(account, fleet_manager):
     # when a batch is priced on it
     error = refusal(
         lambda: services.fleet_order_price(
-            deal=deal, quantity=5, agreement=last_year, by=fleet_manager
+            deal=deal, line=deal.lines.get(), quantity=5, unit_price=UNIT_PRICE,
+            agreement=last_year, by=fleet_manager,
         )
-    )
-    # then it is refused, and nothing is priced
+    )  # fmt: skip
+    # then it is refused, and nothing is priced: no batch, no sales order
     assert (error.code, error.field) == ("agreement_not_running", "agreement")
     assert not FleetOrder.objects.exists()
+    assert not Order.objects.exists()
 
 
 def test_a_manager_of_another_branch_does_not_decide_this_branchs_request(

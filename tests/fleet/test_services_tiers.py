@@ -3,18 +3,21 @@ year, from 1 July to the end of the next), bands that never overlap and are fixe
 are priced, and pricing — the tier of the organization's delivered units, never changed by
 later deliveries; more than 50 units a special deal outside the tiers and promotions."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from dealer_crm.periods import LOCAL_TIME_ZONE, local_day_end, local_day_start
 from fleet import services
 from fleet.models import FleetAgreement, FleetOrder, TierBand
+from sales.models import Order
 from tests.fleet.helpers import (
     TIER_1,
     TIER_2,
     TWO_TIERS,
+    UNIT_PRICE,
     agreement_with_tiers,
     counts,
     deal_for,
@@ -191,18 +194,69 @@ def test_the_tier_follows_units_delivered_not_units_ordered(account, fleet_manag
     assert (second.units_before, second.support_per_unit) == (0, TIER_1)
 
 
+def delivered_at(order, *moments) -> None:
+    """Move the handover of the batch's delivered sales orders, in order, to these moments."""
+    sales_orders = order.sales_orders.filter(delivered_at__isnull=False).order_by("pk")
+    for sales_order, moment in zip(sales_orders, moments, strict=True):
+        Order.objects.filter(pk=sales_order.pk).update(delivered_at=moment)
+
+
 def test_deliveries_before_the_agreement_year_do_not_count(account, fleet_manager):
     # given 10 units delivered the day before this year's agreement was signed
     agreement = agreement_with_tiers(account, fleet_manager)
     deal = deal_for(account, fleet_manager)
     earlier = delivered(priced(deal, agreement, fleet_manager, 10), fleet_manager)
-    FleetOrder.objects.filter(pk=earlier.pk).update(
-        delivered_at=local_noon(agreement.signed_on - timedelta(days=1))
-    )
+    delivered_at(earlier, *[local_noon(agreement.signed_on - timedelta(days=1))] * 10)
     # when a batch is priced
     order = priced(deal, agreement, fleet_manager, 5)
     # then it is priced at tier 1, as if nothing had been delivered
     assert (order.units_before, order.support_per_unit) == (0, TIER_1)
+
+
+def test_only_units_delivered_within_the_agreements_days_count(account, fleet_manager):
+    # given 4 units delivered: the evening before the agreement was signed, as its first day
+    # began, as its last day ended and as the next began (Shanghai days)
+    agreement = agreement_with_tiers(account, fleet_manager)
+    deal = deal_for(account, fleet_manager)
+    batch = delivered(priced(deal, agreement, fleet_manager, 4), fleet_manager)
+    first_day, last_day = agreement.signed_on, agreement.valid_until
+    one_second = timedelta(seconds=1)
+    delivered_at(
+        batch,
+        local_day_start(first_day) - one_second,
+        local_day_start(first_day),
+        local_day_end(last_day) - one_second,
+        local_day_end(last_day),
+    )
+    # when the next batch is priced
+    order = priced(deal, agreement, fleet_manager, 5)
+    # then the 2 delivered within the agreement's days count, and the batch keeps its 4
+    assert services.delivered_units_counted(account, agreement) == 2
+    assert (order.units_before, order.support_per_unit) == (2, TIER_1)
+    assert fresh(batch).delivered_units == 4
+
+
+def test_a_batch_delivered_across_the_agreement_years_end_counts_each_vehicle_in_its_year(
+    account, fleet_manager
+):
+    # given last year's agreement and this year's from 1 January, and a batch of 6 whose
+    # vehicles were handed over 4 on last New Year's Eve and 2 on New Year's Day
+    this_year = timezone.localdate().year
+    last_years = services.agreement_sign(
+        account=account, signed_on=date(this_year - 1, 1, 1), by=fleet_manager
+    )
+    agreement = agreement_with_tiers(account, fleet_manager, signed_on=date(this_year, 1, 1))
+    deal = deal_for(account, fleet_manager)
+    batch = delivered(priced(deal, agreement, fleet_manager, 6), fleet_manager)
+    new_years_eve = datetime.combine(date(this_year - 1, 12, 31), time(23), LOCAL_TIME_ZONE)
+    new_years_day = datetime.combine(date(this_year, 1, 1), time(9), LOCAL_TIME_ZONE)
+    delivered_at(batch, *[new_years_eve] * 4, *[new_years_day] * 2)
+    # when the units delivered in each agreement are counted, and a batch is priced
+    order = priced(deal, agreement, fleet_manager, 5)
+    # then this year's agreement counts the 2 of its year, last year's the 4 of its own
+    assert services.delivered_units_counted(account, agreement) == 2
+    assert services.delivered_units_counted(account, last_years) == 4
+    assert order.units_before == 2
 
 
 def test_affiliates_deliveries_count_toward_the_parents_tier(branch, fleet_manager):
@@ -226,46 +280,50 @@ def test_an_agreement_of_another_account_is_refused(branch, account, fleet_manag
     other = register(branch, fleet_manager, name="广州市出租汽车公司")
     theirs = agreement_with_tiers(other, fleet_manager)
     deal = deal_for(account, fleet_manager)
-    before = counts(FleetOrder)
+    before = counts(FleetOrder, Order)
     # when the account's batch is priced on it
     error = refusal(lambda: priced(deal, theirs, fleet_manager, 5))
     # then it is refused and nothing is priced
     assert (error.code, error.field) == ("agreement_other_account", "agreement")
-    assert counts(FleetOrder) == before
+    assert counts(FleetOrder, Order) == before
 
 
 def test_a_batch_of_up_to_50_units_needs_an_agreement(account, fleet_manager):
-    deal = deal_for(account, fleet_manager)
-    before = counts(FleetOrder)
+    deal = deal_for(account, fleet_manager, quantity=50)
+    before = counts(FleetOrder, Order)
     # when a batch of 50 is priced without an agreement
-    error = refusal(lambda: services.fleet_order_price(deal=deal, quantity=50, by=fleet_manager))
-    # then it is refused
+    error = refusal(
+        lambda: services.fleet_order_price(
+            deal=deal, line=deal.lines.get(), quantity=50, unit_price=UNIT_PRICE, by=fleet_manager
+        )
+    )
+    # then it is refused: no batch and no sales order
     assert (error.code, error.field) == ("agreement_required", "agreement")
-    assert counts(FleetOrder) == before
+    assert counts(FleetOrder, Order) == before
 
 
 @pytest.mark.parametrize("quantity", [0, -1])
 def test_a_batch_of_no_units_is_refused(account, fleet_manager, quantity):
     agreement = agreement_with_tiers(account, fleet_manager)
     deal = deal_for(account, fleet_manager)
-    before = counts(FleetOrder)
+    before = counts(FleetOrder, Order)
     # when a batch of no units is priced
     error = refusal(lambda: priced(deal, agreement, fleet_manager, quantity))
     # then it is refused
     assert (error.code, error.field) == ("quantity_not_positive", "quantity")
-    assert counts(FleetOrder) == before
+    assert counts(FleetOrder, Order) == before
 
 
 def test_a_batch_of_a_lost_deal_is_refused(account, fleet_manager):
     agreement = agreement_with_tiers(account, fleet_manager)
     deal = deal_for(account, fleet_manager)
     services.deal_set_stage(deal=deal, stage="lost", by=fleet_manager, reason="竞品中标")
-    before = counts(FleetOrder)
+    before = counts(FleetOrder, Order)
     # when a batch of the lost deal is priced
     error = refusal(lambda: priced(deal, agreement, fleet_manager, 5))
     # then it is refused
     assert error.code == "deal_closed"
-    assert counts(FleetOrder) == before
+    assert counts(FleetOrder, Order) == before
 
 
 # --- special deals -----------------------------------------------------------------------------
@@ -274,7 +332,7 @@ def test_a_batch_of_a_lost_deal_is_refused(account, fleet_manager):
 def test_exactly_50_units_is_an_ordinary_batch_on_the_tiers(account, fleet_manager):
     agreement = agreement_with_tiers(account, fleet_manager)
     # when a batch of 50 is priced with a promotion
-    order = priced(deal_for(account, fleet_manager), agreement, fleet_manager, 50,
+    order = priced(deal_for(account, fleet_manager, quantity=50), agreement, fleet_manager, 50,
                    promotion="国庆购车节")  # fmt: skip
     # then it is not special: it takes tier 1 and the promotion
     row = fresh(order)
@@ -309,12 +367,12 @@ def test_a_special_deal_without_its_own_terms_or_with_a_promotion_is_refused(
 ):
     agreement = agreement_with_tiers(account, fleet_manager)
     deal = deal_for(account, fleet_manager, quantity=60)
-    before = counts(FleetOrder)
+    before = counts(FleetOrder, Order)
     # when a batch of 60 is priced without its negotiated support, or with a promotion
     error = refusal(lambda: priced(deal, agreement, fleet_manager, 60, **extra))
     # then it is refused
     assert (error.code, error.field) == (code, field)
-    assert counts(FleetOrder) == before
+    assert counts(FleetOrder, Order) == before
 
 
 def test_a_special_deals_delivered_units_do_not_count_toward_the_tiers(account, fleet_manager):

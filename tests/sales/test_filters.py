@@ -43,6 +43,7 @@ from tests.factories import (
     UserFactory,
     vin,
 )
+from tests.fleet.helpers import agreement_with_tiers, deal_for, priced, register
 
 pytestmark = pytest.mark.django_db
 
@@ -262,6 +263,19 @@ def test_order_filter_by_customer_name_status_and_customer(branch):
     statuses = [OrderStatus.SIGNED, OrderStatus.ALLOCATED]
     assert kept(OrderFilter, status=statuses) == {signed, allocated}
     assert kept(OrderFilter, customer=wang.pk) == {signed, cancelled}
+
+
+def test_order_filter_by_fleet_batch(branch, fleet_manager):
+    # given two fleet batches of 3 and 2 vehicles, each vehicle a signed order, and an order
+    # sold in the showroom
+    account = register(branch, fleet_manager)
+    deal, agreement = deal_for(account, fleet_manager), agreement_with_tiers(account, fleet_manager)
+    batch, other_batch = (priced(deal, agreement, fleet_manager, n) for n in (3, 2))
+    OrderFactory(branch=branch, status=OrderStatus.SIGNED)
+    # when filtered on the first batch, then its 3 orders and only they are kept
+    assert kept(OrderFilter, fleet_order=batch.pk) == set(batch.sales_orders.all())
+    assert len(kept(OrderFilter, fleet_order=batch.pk)) == 3
+    assert kept(OrderFilter, fleet_order=other_batch.pk) == set(other_batch.sales_orders.all())
 
 
 def test_payment_filter_by_order():
