@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SectionKind(models.TextChoices):
@@ -82,8 +83,8 @@ class PenaltyReason(models.TextChoices):
 
 
 class BatchStatus(models.TextChoices):
-    EXPECTED = "expected", _("Expected")
-    RECEIVED = "received", _("Received")
+    EXPECTED = "expected", pgettext_lazy("archive batch", "Expected")
+    RECEIVED = "received", pgettext_lazy("archive batch", "Received")
 
 
 class ExemptionReason(models.TextChoices):

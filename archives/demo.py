@@ -185,7 +185,7 @@ def _sent_for_audit(section: FileSection) -> None:
 def _batches(branch: Branch, archivist: User, now: datetime) -> None:
     """Batches of the ended periods; all but last week's sales files and yesterday's
     service files received on time, one of them an hour late."""
-    services.batches_prepare(now=now)
+    services.batches_assign(now=now)
     today = timezone.localdate(now)
     this_monday = today - timedelta(days=today.weekday())
     waiting = SubmissionBatch.objects.filter(branch=branch).filter(

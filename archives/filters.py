@@ -4,6 +4,7 @@ import django_filters as filters
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dealer_crm.filters import BranchScopedFilterSet, LocalDayFilter
 
@@ -80,7 +81,11 @@ class ArchiveDocumentFilter(BranchScopedFilterSet):
 
 
 class NonconformityFilter(BranchScopedFilterSet):
-    open = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", label=_("Open"))
+    open = filters.BooleanFilter(
+        field_name="resolved_at",
+        lookup_expr="isnull",
+        label=pgettext_lazy("archive record", "Open"),
+    )
     overdue = filters.BooleanFilter(method="filter_overdue", label=_("Past 24 hours"))
     returned_at = filters.DateFromToRangeFilter(label=_("Returned"))
 
@@ -118,10 +123,12 @@ class SubmissionBatchFilter(BranchScopedFilterSet):
 
 
 class MissingArchiveReportFilter(BranchScopedFilterSet):
-    open = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", label=_("Open"))
-    overdue = filters.BooleanFilter(
-        field_name="overdue_flagged_at", lookup_expr="isnull", exclude=True, label=_("Overdue")
+    open = filters.BooleanFilter(
+        field_name="resolved_at",
+        lookup_expr="isnull",
+        label=pgettext_lazy("archive record", "Open"),
     )
+    overdue = filters.BooleanFilter(method="filter_overdue", label=_("Past their 2 days"))
     kind = filters.ChoiceFilter(
         field_name="section__kind", choices=SectionKind.choices, label=_("Files")
     )
@@ -130,6 +137,13 @@ class MissingArchiveReportFilter(BranchScopedFilterSet):
     class Meta:
         model = MissingArchiveReport
         fields = ["branch"]
+
+    def filter_overdue(self, queryset, name, value):
+        """Open and past their due time (True), or the others (False)."""
+        if value is None:
+            return queryset
+        overdue = Q(resolved_at__isnull=True, due_by__lt=timezone.now())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 
 class ExemptionFilter(BranchScopedFilterSet):

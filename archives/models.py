@@ -58,7 +58,8 @@ class VehicleFile(NumberedDocument):
     )
 
     objects = BranchScopedQuerySet.as_manager()
-    history = HistoricalRecords()
+    # The destroyed list is the file's own record; its history notes the disposal.
+    history = HistoricalRecords(excluded_fields=["destroyed"])
 
     class Meta:
         verbose_name = _("vehicle file")
@@ -400,7 +401,7 @@ class MissingArchiveReport(NumberedDocument):
 class Reconciliation(models.Model):
     """A day's comparison of the archive with the system's records, per branch: what the
     system counts, what the archive holds, what is exempt and what is missing. Rerunning the
-    day replaces its counts."""
+    day replaces its counts and adds what the rerun opened."""
 
     branch_lookup = "branch"
 

@@ -103,11 +103,12 @@ def points_by_person(*, branch_ids: list[int], start: date, end: date) -> list[d
             given_at__lt=local_day_end(end),
         )
         .values("person", "person__first_name", "person__last_name", "person__username")
+        # The total last: once annotated, "points" names the total, not the column.
         .annotate(
-            points=Sum("points"),
             nonconforming=Sum("points", filter=Q(reason="nonconforming")),
             late=Sum("points", filter=Q(reason="late_rework")),
             unchanged=Sum("points", filter=Q(reason="returned_unchanged")),
+            points=Sum("points"),
         )
         .order_by("-points", "person__username")
     )

@@ -25,6 +25,7 @@ from dealer_crm.errors import DomainError, StateConflict
 from dealer_crm.models import Branch
 from dealer_crm.notifications import branch_managers, notify
 from dealer_crm.periods import LOCAL_TIME_ZONE, local_day_end
+from dealer_crm.scoping import branch_ids_for
 from sales.choices import OrderStatus
 from sales.models import Delivery, Order
 from service.choices import (
@@ -222,6 +223,7 @@ def service_section_open(*, work_order_id: int) -> FileSection:
     vehicle_file = VehicleFile.objects.select_for_update().get(pk=vehicle_file.pk)
     if vehicle_file.status != FileStatus.ACTIVE:
         vehicle_file.status, vehicle_file.sealed_at = FileStatus.ACTIVE, None
+        vehicle_file.disposal_requested_by = vehicle_file.disposal_requested_at = None
         attribute_to(vehicle_file, None, f"reopened: serviced again on {work_order.number}")
     vehicle_file.last_service_on = max(filter(None, [vehicle_file.last_service_on, closed_on]))
     vehicle_file.retain_until = retention_date(vehicle_file, timezone.localdate())
@@ -328,7 +330,10 @@ def document_upload(
         raise DomainError(
             "document_not_expected",
             _("A %(section)s holds no %(kind)s.")
-            % {"section": section.get_kind_display(), "kind": DocumentKind(kind).label},
+            % {
+                "section": section.get_kind_display(),
+                "kind": dict(DocumentKind.choices).get(kind, kind),
+            },
             field="kind",
         )
     name, content_type, sha256 = _checked_upload(upload)
@@ -518,7 +523,10 @@ def _section_refresh(section: FileSection) -> FileSection:
 @transaction.atomic
 def section_check(*, section: FileSection) -> FileSection:
     """Run the section's checks again (an audit does, and anyone may)."""
-    section = FileSection.objects.select_for_update().get(pk=section.pk)
+    section = (
+        FileSection.objects.select_for_update().select_related("vehicle_file").get(pk=section.pk)
+    )
+    _refuse_sealed(section.vehicle_file)
     return _section_refresh(section)
 
 
@@ -652,6 +660,12 @@ def batches_prepare(*, now: datetime | None = None) -> int:
     first needed); a batch not received by its due time is flagged late once, and the
     branch's archivists and managers told. Returns the batches flagged."""
     now = now or timezone.now()
+    batches_assign(now=now)
+    return batches_flag_late(now=now)
+
+
+def batches_assign(*, now: datetime) -> None:
+    """Every section of a period that has ended joins its period's batch."""
     today = timezone.localdate(now)
     waiting = FileSection.objects.filter(batch__isnull=True, period_on__lt=today).select_related(
         "vehicle_file"
@@ -668,6 +682,11 @@ def batches_prepare(*, now: datetime | None = None) -> int:
                 defaults={"period_end": end, "due_at": due_at},
             )
             FileSection.objects.filter(pk=section.pk, batch__isnull=True).update(batch=batch)
+
+
+def batches_flag_late(*, now: datetime) -> int:
+    """A batch not received by its due time is flagged late once and told to the branch's
+    archivists and managers. Returns the batches flagged."""
     flagged = 0
     late = SubmissionBatch.objects.filter(
         status=BatchStatus.EXPECTED, due_at__lt=now, late_flagged_at__isnull=True
@@ -754,13 +773,18 @@ def exemption_grant(
 
 def _exempt_claims(branch: Branch, today: date) -> None:
     """Service sections whose work order has a claim in progress are exempt until the claim
-    is done (each run extends it to the day)."""
-    sections = FileSection.objects.filter(
-        vehicle_file__branch=branch,
-        kind=SectionKind.SERVICE,
-        complete=False,
-        work_order__in=WorkOrder.objects.filter(CLAIMS_IN_PROGRESS),
-    ).select_related("work_order")
+    is done (each run extends it to the day; an exemption lasting longer is kept)."""
+    sections = (
+        FileSection.objects.filter(
+            vehicle_file__branch=branch,
+            vehicle_file__status=FileStatus.ACTIVE,
+            kind=SectionKind.SERVICE,
+            complete=False,
+            work_order__in=WorkOrder.objects.filter(CLAIMS_IN_PROGRESS),
+        )
+        .exclude(exemption__ends_on__gt=today)
+        .select_related("work_order")
+    )
     for section in sections:
         Exemption.objects.update_or_create(
             section=section,
@@ -775,10 +799,11 @@ def _exempt_claims(branch: Branch, today: date) -> None:
 
 def reconcile(*, branch: Branch, now: datetime | None = None) -> Reconciliation:
     """Compare the branch's archive with its records: every delivery and closed work order
-    gets its section (opened now if the event was missed); a section whose papers are not
-    in by their due time, and not exempt, opens a missing-archive report due in 2 days.
+    gets its section (opened now if the event was missed); a section of an active file
+    whose papers are not in by their due time, and not exempt, opens a missing-archive
+    report due in 2 days (a sealed file takes no papers, so it gets none).
     Orders not yet invoiced and work orders still in repair are counted as not due. The
-    day's counts are kept (a rerun replaces them)."""
+    day's counts are kept: a rerun replaces them and adds what it opened."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     opened = 0
@@ -797,7 +822,7 @@ def reconcile(*, branch: Branch, now: datetime | None = None) -> Reconciliation:
     late = (
         sections.filter(due_at__lt=now, complete=False, missing_report__isnull=True)
         .exclude(Q(exemption__isnull=False) & Q(exemption__ends_on__gte=today))
-        .exclude(vehicle_file__status=FileStatus.DISPOSED)
+        .filter(vehicle_file__status=FileStatus.ACTIVE)
     )
     reports_opened = 0
     for section in late.prefetch_related("documents"):
@@ -814,6 +839,10 @@ def reconcile(*, branch: Branch, now: datetime | None = None) -> Reconciliation:
                 },
             )
             reports_opened += created
+    earlier = Reconciliation.objects.filter(branch=branch, day=today).first()
+    if earlier is not None:  # the day's earlier runs count too
+        opened += earlier.sections_opened
+        reports_opened += earlier.reports_opened
     run, _created = Reconciliation.objects.update_or_create(
         branch=branch,
         day=today,
@@ -932,6 +961,10 @@ def disposal_approve(*, vehicle_file: VehicleFile, by: User) -> VehicleFile:
     the record of what was destroyed, by whose approval and when. Nobody approves their own
     request."""
     vehicle_file = VehicleFile.objects.select_for_update().get(pk=vehicle_file.pk)
+    if not by.has_perm("archives.approve_disposal") or vehicle_file.branch_id not in (
+        branch_ids_for(by)
+    ):
+        raise DomainError("not_an_approver", _("Only a manager of the file's branch approves it."))
     if vehicle_file.status != FileStatus.SEALED or vehicle_file.disposal_requested_at is None:
         raise StateConflict("disposal_not_requested", _("Disposal of this file was not requested."))
     if vehicle_file.disposal_requested_by_id == by.pk:

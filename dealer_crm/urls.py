@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from archives import api as archives_api
 from customers import api as customers_api
 from fleet import api as fleet_api
 from parts import api as parts_api
@@ -67,6 +68,25 @@ router.register(
     fleet_api.SpecialConfigurationRequestViewSet,
     basename="special-configuration-request",
 )
+router.register("vehicle-files", archives_api.VehicleFileViewSet, basename="vehicle-file")
+router.register("file-sections", archives_api.FileSectionViewSet, basename="file-section")
+router.register(
+    "archive-documents", archives_api.ArchiveDocumentViewSet, basename="archive-document"
+)
+router.register("archive-batches", archives_api.SubmissionBatchViewSet, basename="archive-batch")
+router.register("nonconformities", archives_api.NonconformityViewSet, basename="nonconformity")
+router.register("penalty-points", archives_api.PenaltyPointViewSet, basename="penalty-point")
+router.register(
+    "missing-archive-reports",
+    archives_api.MissingArchiveReportViewSet,
+    basename="missing-archive-report",
+)
+router.register("exemptions", archives_api.ExemptionViewSet, basename="exemption")
+router.register(
+    "archive-reconciliations",
+    archives_api.ReconciliationViewSet,
+    basename="archive-reconciliation",
+)
 
 api_v1 = [
     path("auth/token/", api.AuthTokenView.as_view(), name="auth-token"),
@@ -75,6 +95,8 @@ api_v1 = [
     path("parts-figures/", parts_api.PartsFiguresView.as_view(), name="parts-figures"),
     path("service-figures/", service_api.ServiceFiguresView.as_view(), name="service-figures"),
     path("fleet-figures/", fleet_api.FleetFiguresView.as_view(), name="fleet-figures"),
+    path("archive-figures/", archives_api.ArchiveFiguresView.as_view(), name="archive-figures"),
+    path("retention/", archives_api.RetentionView.as_view(), name="retention"),
     path("technician-board/", service_api.TechnicianBoardView.as_view(), name="technician-board"),
     *router.urls,
 ]

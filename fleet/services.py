@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -355,12 +355,12 @@ def delivered_units_counted(account: FleetAccount, agreement: FleetAgreement) ->
 
 
 def _buyer(account: FleetAccount, by: User) -> Customer:
-    """The organization's customer record: kept on the account, found by its credit code or
-    made with the first batch."""
-    if account.customer_id:
+    """The organization's customer record at the account's branch: kept on the account (found
+    again when it was merged away), found by its credit code or made with the first batch."""
+    if account.customer_id and account.customer.merged_into_id is None:
         return account.customer
     customer = Customer.objects.filter(
-        credit_code=account.credit_code, merged_into__isnull=True
+        branch=account.branch, credit_code=account.credit_code, merged_into__isnull=True
     ).first() or customer_create(
         branch=account.branch,
         by=by,
@@ -397,7 +397,10 @@ def fleet_order_price(
         raise StateConflict("deal_closed", _("This deal is lost."))
     if line.deal_id != deal.pk:
         raise DomainError("line_other_deal", _("Choose one of this deal's models."), field="line")
-    batched = line.orders.aggregate(total=Sum("quantity"))["total"] or 0
+    # A cancelled vehicle frees its place on the line.
+    batched = (
+        Order.objects.filter(fleet_order__line=line).exclude(status=OrderStatus.CANCELLED).count()
+    )
     if batched + quantity > line.quantity:
         raise DomainError(
             "batch_exceeds_line",
@@ -475,8 +478,9 @@ def fleet_order_count_deliveries(*, fleet_order_id: int) -> FleetOrder:
     delivered = order.sales_orders.filter(status=OrderStatus.DELIVERED).aggregate(
         units=Count("id"), last=Max("delivered_at")
     )
-    order.delivered_units, order.delivered_at = delivered["units"], delivered["last"]
-    attribute_to(order, None, "deliveries counted").save()
+    if (order.delivered_units, order.delivered_at) != (delivered["units"], delivered["last"]):
+        order.delivered_units, order.delivered_at = delivered["units"], delivered["last"]
+        attribute_to(order, None, "deliveries counted").save()
     return order
 
 

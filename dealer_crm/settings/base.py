@@ -182,6 +182,13 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Choice sets sharing a field name ("status", "kind", ...) get names of their own.
     "ENUM_NAME_OVERRIDES": {
+        "SectionKindEnum": "archives.choices.SectionKind",
+        "DocumentKindEnum": "archives.choices.DocumentKind",
+        "DocumentStatusEnum": "archives.choices.DocumentStatus",
+        "FileStatusEnum": "archives.choices.FileStatus",
+        "BatchStatusEnum": "archives.choices.BatchStatus",
+        "PenaltyReasonEnum": "archives.choices.PenaltyReason",
+        "ExemptionReasonEnum": "archives.choices.ExemptionReason",
         "CustomerKindEnum": "customers.choices.CustomerKind",
         "LeadSourceEnum": "sales.choices.LeadSource",
         "LeadStatusEnum": "sales.choices.LeadStatus",

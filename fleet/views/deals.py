@@ -183,7 +183,6 @@ def _deal_page(request, deal: FleetDeal, **forms):
         order.settle_form = forms.get(f"settle-{order.pk}") or SettleForm(
             prefix=f"settle-{order.pk}"
         )
-        order.left = order.quantity - order.delivered_units
         order.open_support = order.support_due - order.support_settled
     now = timezone.now()
     requests = {}

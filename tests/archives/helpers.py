@@ -3,13 +3,15 @@ sales services and a work order closed through the service services, each sendin
 so the archive opens the file; scans as small real PDF / JPEG / PNG files."""
 
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.utils import timezone
 
 from archives import services
-from archives.choices import SALES_DOCUMENTS, DocumentKind
+from archives.choices import DocumentKind, SectionKind
 from archives.models import FileSection
 from dealer_crm.errors import DomainError
 from sales import services as sales_services
@@ -35,24 +37,39 @@ def refusal(call) -> DomainError:
     raise AssertionError("the service did not refuse")
 
 
-def delivered_section(branch, consultant, *, days_ago: int = 0) -> FileSection:
-    """A vehicle delivered `days_ago` through sales; the archive's receiver opens its file."""
+def invoiced_order(branch, consultant, *, days_ago: int = 0):
+    """An invoiced, paid order whose vehicle passed its PDI `days_ago`: ready to deliver."""
     day = timezone.localdate() - timedelta(days=days_ago)
     order = OrderFactory(branch=branch, consultant=consultant, status=OrderStatus.INVOICED)
     order.stock_vehicle.pdi_done_on = order.stock_vehicle.arrival_date = day
     order.stock_vehicle.save()
     PaymentFactory(order=order, amount=order.total_price)
+    return order
+
+
+def deliver(order, by):
+    """交车 of the order on its PDI day, through sales (which publishes the delivery)."""
+    return sales_services.delivery_record(
+        order=order, by=by, delivered_on=order.stock_vehicle.pdi_done_on,
+        checklist=list(DeliveryCheck.values), documents=list(DeliveryDocument.values),
+    )  # fmt: skip
+
+
+def delivered_section(branch, consultant, *, days_ago: int = 0) -> FileSection:
+    """A vehicle delivered `days_ago` through sales; the archive's receiver opens its file."""
+    order = invoiced_order(branch, consultant, days_ago=days_ago)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        delivery = sales_services.delivery_record(
-            order=order, by=consultant, delivered_on=day,
-            checklist=list(DeliveryCheck.values), documents=list(DeliveryDocument.values),
-        )  # fmt: skip
+        delivery = deliver(order, consultant)
     return FileSection.objects.get(delivery=delivery)
 
 
-def closed_work_order(branch, advisor, technician, **data):
-    """A work order taken through to closing; the archive's receiver files its section."""
+def closed_work_order(branch, advisor, technician, *, prepare=None, **data):
+    """A work order taken through to closing (`prepare(work_order)` runs before it is
+    settled: certificates checked, a claim made, a rescue linked); the archive's receiver
+    files its section."""
     work_order = ready_work_order(branch, advisor, technician, **data)
+    if prepare is not None:
+        prepare(work_order)
     settle(work_order, advisor)
     with TestCase.captureOnCommitCallbacks(execute=True):
         return service_services.work_order_close(work_order=work_order, by=advisor)
@@ -73,18 +90,45 @@ def sales_papers(day, buyer: str) -> dict:
     }  # fmt: skip
 
 
-def file_sales_papers(section, by, *, overrides: dict | None = None) -> dict:
-    """Upload the seven sales documents (facts of `sales_papers`, changed by `overrides`)."""
-    papers = sales_papers(section.period_on, section.delivery.order.customer.name)
+def file_papers(section, by, *, kinds=None, overrides: dict | None = None) -> dict:
+    """Upload a scan of each of `kinds` (every paper the section expects unless said); a
+    sales section's papers carry the facts of `sales_papers`, changed by `overrides`."""
+    papers = (
+        sales_papers(section.period_on, section.delivery.order.customer.name)
+        if section.kind == SectionKind.SALES
+        else {}
+    )
     for kind, facts in (overrides or {}).items():
-        papers[kind] = {**papers[kind], **facts}
+        papers[kind] = {**papers.get(kind, {}), **facts}
     return {
         kind: services.document_upload(
             section=section,
             kind=kind,
             upload=scan(f"{kind}.pdf", PDF + kind.encode()),
             by=by,
-            data=papers[kind],
+            data=papers.get(kind, {}),
         )  # fmt: skip
-        for kind in SALES_DOCUMENTS
+        for kind in (section.expected if kinds is None else kinds)
     }
+
+
+def file_sales_papers(section, by, *, overrides: dict | None = None) -> dict:
+    """Upload the seven sales documents (facts of `sales_papers`, changed by `overrides`)."""
+    return file_papers(section, by, overrides=overrides)
+
+
+def audit_conforming(documents, by) -> None:
+    for document in documents:
+        services.document_audit(document=document, conforming=True, by=by)
+
+
+def stored_files(root) -> list[str]:
+    """Every file under the media root, as paths relative to it."""
+    return sorted(str(path.relative_to(root)) for path in Path(root).rglob("*") if path.is_file())
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploads go to a directory of the test's own."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path

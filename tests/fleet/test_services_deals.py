@@ -260,6 +260,19 @@ def test_batches_of_a_model_may_not_exceed_the_units_asked_for(account, fleet_ma
     assert Order.objects.count() == 30
 
 
+def test_a_cancelled_vehicle_frees_its_place_on_the_line(account, fleet_manager):
+    # given a line of 30 priced in full, one of whose sales orders is cancelled
+    deal = deal_for(account, fleet_manager, quantity=30)
+    agreement = agreement_with_tiers(account, fleet_manager)
+    first = priced(deal, agreement, fleet_manager, 30)
+    sales_services.order_cancel(
+        order=sales_orders_of(first)[0], by=fleet_manager, reason="客户减少一台"
+    )
+    # when one more vehicle is priced, then it is accepted; a second is refused
+    assert priced(deal, agreement, fleet_manager, 1).quantity == 1
+    assert refusal(lambda: priced(deal, agreement, fleet_manager, 1)).code == "batch_exceeds_line"
+
+
 # --- deliveries in sales count toward the batch ------------------------------------------------
 
 

@@ -1,0 +1,32 @@
+"""Forms of the archive's oversight pages: receiving a submission batch. Every rule is the
+service's; this only parses what was picked. (The points and figures pages choose their
+period with the figures form every figures page shares: parts.forms.figures.)"""
+
+from django import forms
+from django.contrib.auth.models import User
+from django.utils.translation import gettext_lazy as _
+
+from dealer_crm.forms import BootstrapFormMixin
+from dealer_crm.models import display_name
+
+from ..models import SubmissionBatch
+
+
+class BatchReceiveForm(BootstrapFormMixin, forms.Form):
+    """Who brings the batch to the archive: someone working in the batch's branch."""
+
+    handed_over_by = forms.ModelChoiceField(
+        label=_("handed over by"),
+        queryset=User.objects.none(),
+        help_text=_("The colleague who brings the papers to the archive."),
+    )
+
+    def __init__(self, *args, batch: SubmissionBatch, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["handed_over_by"]
+        field.queryset = (
+            User.objects.filter(staff__branches=batch.branch_id, is_active=True)
+            .distinct()
+            .order_by("last_name", "first_name", "username")
+        )
+        field.label_from_instance = display_name
