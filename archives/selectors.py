@@ -4,6 +4,7 @@ order, the handover form of a batch, penalty points per person and the archive f
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, Sum
 from django.utils import timezone
 
@@ -154,4 +155,14 @@ def due_for_disposal(*, branch_ids: list[int]):
         VehicleFile.objects.filter(branch_id__in=branch_ids, status=FileStatus.SEALED)
         .select_related("vehicle__owner", "disposal_requested_by")
         .order_by("retain_until", "pk")
+    )
+
+
+def branch_staff(branch_id: int):
+    """The active people working in a branch: who hands a batch over, who answers for a
+    returned document."""
+    return (
+        User.objects.filter(is_active=True, staff__branches=branch_id)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
     )

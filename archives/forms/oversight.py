@@ -10,6 +10,7 @@ from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import display_name
 
 from ..models import SubmissionBatch
+from ..selectors import branch_staff
 
 
 class BatchReceiveForm(BootstrapFormMixin, forms.Form):
@@ -24,9 +25,5 @@ class BatchReceiveForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args, batch: SubmissionBatch, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["handed_over_by"]
-        field.queryset = (
-            User.objects.filter(staff__branches=batch.branch_id, is_active=True)
-            .distinct()
-            .order_by("last_name", "first_name", "username")
-        )
+        field.queryset = branch_staff(batch.branch_id)
         field.label_from_instance = display_name

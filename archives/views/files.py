@@ -134,15 +134,6 @@ def _at_section(section: FileSection) -> str:
     return f"{reverse('archives:file-detail', args=[section.vehicle_file_id])}#section-{section.pk}"
 
 
-def _branch_staff(branch_id: int) -> list[User]:
-    """Who may answer for a returned document: the people working in the file's branch."""
-    return list(
-        User.objects.filter(is_active=True, staff__branches=branch_id)
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-    )
-
-
 @dataclass
 class Row:
     """A paper of a section on the file's page: its place, the current document and its
@@ -259,7 +250,7 @@ def _file_page(request, vehicle_file: VehicleFile, failed: dict | None = None, s
         and vehicle_file.disposal_requested_by_id != user.pk
         and user.has_perm("archives.approve_disposal")
     )
-    staff = _branch_staff(vehicle_file.branch_id) if can["audit"] else []
+    staff = list(selectors.branch_staff(vehicle_file.branch_id)) if can["audit"] else []
     now = timezone.now()
     sections = selectors.file_sections(vehicle_file)
     for section in sections:
@@ -408,7 +399,9 @@ def document_audit(request, pk: int):
     section = document.section
     key = f"audit-{document.pk}"
     form = DocumentAuditForm(
-        request.POST, staff=_branch_staff(section.vehicle_file.branch_id), auto_id=f"{key}-%s"
+        request.POST,
+        staff=list(selectors.branch_staff(section.vehicle_file.branch_id)),
+        auto_id=f"{key}-%s",
     )
     audited = _run(
         form,
