@@ -823,11 +823,14 @@ class ArchiveFiguresSerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
     sections_due = serializers.IntegerField(
-        help_text=gettext_lazy("Sections whose papers fell due in the period.")
+        help_text=gettext_lazy(
+            "Sections of the period's deliveries and work orders that are due or complete."
+        )
     )
     sections_complete = serializers.IntegerField(help_text=gettext_lazy("Of them, complete now."))
     completeness = serializers.DecimalField(
-        **RATIO, help_text=gettext_lazy("Complete / due (0–1); null when none fell due.")
+        **RATIO,
+        help_text=gettext_lazy("Complete / those sections (0–1); null when there are none."),
     )
     goal = serializers.DecimalField(max_digits=4, decimal_places=2)
     meets_goal = serializers.BooleanField()

@@ -118,16 +118,22 @@ def points_by_person(*, branch_ids: list[int], start: date, end: date) -> list[d
 def archive_figures(*, branch_ids: list[int], start: date, end: date) -> dict:
     """The archive figures of DOMAIN §6 for the branches and the period (both days included).
 
-    - completeness: sections whose papers fell due in the period (due time passed) that are
-      complete now / those sections; the goal is 99% or more;
+    - completeness: of the sections of the period's deliveries and closed work orders that
+      are due (their due time passed) or already complete, those complete now; a section
+      still within its submission time counts once it is complete. The goal is 99% or more;
     - nonconforming documents: documents returned in the period;
     - missing reports: open now, and of them past their 2 days;
     - penalty points per person given in the period.
     """
-    since, until = local_day_start(start), min(local_day_end(end), timezone.now())
-    due = FileSection.objects.filter(
-        vehicle_file__branch_id__in=branch_ids, due_at__gte=since, due_at__lt=until
-    ).exclude(vehicle_file__status=FileStatus.DISPOSED)
+    now = timezone.now()
+    since, until = local_day_start(start), min(local_day_end(end), now)
+    due = (
+        FileSection.objects.filter(
+            vehicle_file__branch_id__in=branch_ids, period_on__gte=start, period_on__lte=end
+        )
+        .filter(Q(due_at__lt=now) | Q(complete=True))
+        .exclude(vehicle_file__status=FileStatus.DISPOSED)
+    )
     sections = due.aggregate(total=Count("pk"), complete=Count("pk", filter=Q(complete=True)))
     nonconforming = Nonconformity.objects.filter(
         branch_id__in=branch_ids, returned_at__gte=since, returned_at__lt=until

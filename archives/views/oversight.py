@@ -405,9 +405,11 @@ def _cards(figures: dict, period_query: list, branch_query: list) -> list[Figure
             _("Completeness"),
             _percent(completeness),
             _(
-                "Sections whose papers fell due in the period that are complete now ÷ those "
-                "sections. Complete: every expected document in, audited conforming, and no "
-                "check finding anything. Goal: %(goal)s or more."
+                "Of the sections of the period's deliveries and closed work orders that are "
+                "due or already complete, those complete now. Complete: every expected "
+                "document in, audited conforming, and no check finding anything. A section "
+                "still within its submission time counts once complete. Goal: %(goal)s or "
+                "more."
             )
             % {"goal": _percent(figures["goal"])},
             _("Goal %(goal)s") % {"goal": _percent(figures["goal"])},
@@ -419,8 +421,9 @@ def _cards(figures: dict, period_query: list, branch_query: list) -> list[Figure
             _("Sections due"),
             str(figures["sections_due"]),
             _(
-                "Sales and service sections whose papers were due in the period (their due "
-                "time has passed), and how many of them are complete."
+                "Sales and service sections of the period's deliveries and closed work "
+                "orders whose papers are due (their due time has passed) or already "
+                "complete, and how many of them are complete."
             ),
             _("%(complete)s complete · %(open)s not complete")
             % {

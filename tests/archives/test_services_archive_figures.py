@@ -155,3 +155,19 @@ def test_the_queue_and_the_figures_take_the_same_queries_for_more_rows(
     many = (queries_of(lambda: read_queue([branch.pk])),
             queries_of(lambda: read_figures([branch.pk])))  # fmt: skip
     assert many == few
+
+
+def test_a_section_completed_before_its_due_time_counts_at_once(branch, consultant, customer_care):
+    # a sales section delivered today, due next week; another one not yet complete
+    section = delivered_section(branch, consultant)
+    delivered_section(branch, consultant)
+    today = timezone.localdate()
+
+    def figures():
+        return selectors.archive_figures(branch_ids=[branch.pk], start=today, end=today)
+
+    assert (figures()["sections_due"], figures()["completeness"]) == (0, None)
+    # when its papers are all in and audited conforming
+    audit_conforming(file_papers(section, consultant).values(), customer_care)
+    # then it counts, complete, while the other one still waits for its due time
+    assert (figures()["sections_due"], figures()["completeness"]) == (1, Decimal("1.000"))
