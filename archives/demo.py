@@ -1,15 +1,18 @@
 """The archive of the demo: every delivered vehicle and every closed work order of both
 branches has its file, and the papers that fell due are filed, audited and handed over in
-their batches — except what the archivist's day holds:
+their batches by the archivist (林美玲, who works for both branches) — except what her day
+holds, in each branch:
 
-- the latest delivery of the Guangzhou branch: its seven papers sent in by the consultant,
-  awaiting audit, the invoice dated three days after the PDI certificate (the journey returns
-  it with a point and receives it fixed);
-- a work order closed three days ago whose papers never reached the archive and whose file
-  was never opened (running the reconciliation opens it and reports it missing);
-- last week's sales batch and yesterday's service batch not yet received (the first flagged
-  late); an invoice returned last week and sent back fixed in time; a settlement returned
-  two days ago and not sent back (a late point).
+- the latest delivery: its seven papers sent in by the consultant, awaiting audit, the
+  invoice dated three days after the PDI certificate (the journey returns it with a point
+  and receives it fixed);
+- the latest work order closed three or more days ago, whose papers never reached the
+  archive and whose file was never opened (running the reconciliation opens it and reports
+  it missing);
+- yesterday's service batch, not yet received (the batches before were received on time,
+  the last of them half an hour late);
+- a settlement returned two days ago and not sent back (a late point), and, where a sales
+  file fell due, an invoice returned and sent back fixed within the day.
 
 Everything goes through the archive services with small generated PDF scans, then is moved
 back to when it happened. Loading twice changes nothing.
@@ -97,12 +100,25 @@ def _filer(section: FileSection) -> User:
     return services.responsible_for(section)
 
 
+def _receipt_day(section: FileSection) -> date:
+    """The day the archive takes the section's papers over: the Monday after a delivery, the
+    day after a work order was closed."""
+    if section.kind == "sales":
+        return section.period_on + timedelta(days=7 - section.period_on.weekday())
+    return section.period_on + timedelta(days=1)
+
+
 def _dated(section: FileSection) -> datetime:
-    """Move the section's papers back: sent in the day after, audited the day after that.
-    Returns the audit time."""
-    uploaded_at = _at(section.period_on + timedelta(days=1), 9, 30)
-    audited_at = _at(section.period_on + timedelta(days=2), 10)
-    ArchiveDocument.objects.filter(section=section).update(uploaded_at=uploaded_at)
+    """Move the section's papers back: scanned in the evening of the delivery or just after
+    the closing, audited at 11:00 on the day the archive takes them over. Returns the audit
+    time."""
+    audited_at = _at(_receipt_day(section), 11)
+    scanned_at = (
+        section.work_order.closed_at + timedelta(minutes=30)
+        if section.work_order_id
+        else _at(section.period_on, 17, 30)
+    )
+    ArchiveDocument.objects.filter(section=section).update(uploaded_at=scanned_at)
     ArchiveDocument.objects.filter(section=section, audited_at__isnull=False).update(
         audited_at=audited_at
     )
@@ -130,26 +146,23 @@ def _returned_and_fixed(section: FileSection, archivist: User) -> None:
         if kind != DocumentKind.PURCHASE_INVOICE:
             services.document_audit(document=document, conforming=True, by=archivist)
             continue
+        returned = document
         services.document_audit(
-            document=document, conforming=False, by=archivist, reason="发票购买方与身份证姓名不符"
+            document=returned, conforming=False, by=archivist, reason="发票购买方与身份证姓名不符"
         )
         fixed = _upload(section, kind, filer, note="corrected")
         services.document_audit(document=fixed, conforming=True, by=archivist)
-        returned_at = _dated(section)
-        ArchiveDocument.objects.filter(pk=fixed.pk).update(
-            uploaded_at=returned_at + timedelta(hours=5),
-            audited_at=returned_at + timedelta(hours=6),
-        )
-        FileSection.objects.filter(pk=section.pk).update(
-            completed_at=returned_at + timedelta(hours=6)
-        )
-        Nonconformity.objects.filter(document=document).update(
-            returned_at=returned_at,
-            due_by=returned_at + timedelta(hours=24),
-            resubmitted_at=returned_at + timedelta(hours=5),
-            resolved_at=returned_at + timedelta(hours=6),
-        )
-        PenaltyPoint.objects.filter(nonconformity__document=document).update(given_at=returned_at)
+    returned_at = _dated(section)
+    back_at, resolved_at = returned_at + timedelta(hours=5), returned_at + timedelta(hours=6)
+    ArchiveDocument.objects.filter(pk=fixed.pk).update(uploaded_at=back_at, audited_at=resolved_at)
+    FileSection.objects.filter(pk=section.pk).update(completed_at=resolved_at)
+    Nonconformity.objects.filter(document=returned).update(
+        returned_at=returned_at,
+        due_by=returned_at + timedelta(hours=services.REWORK_HOURS),
+        resubmitted_at=back_at,
+        resolved_at=resolved_at,
+    )
+    PenaltyPoint.objects.filter(nonconformity__document=returned).update(given_at=returned_at)
 
 
 def _returned_not_back(section: FileSection, archivist: User, now: datetime) -> None:
@@ -160,16 +173,17 @@ def _returned_not_back(section: FileSection, archivist: User, now: datetime) -> 
         if kind != DocumentKind.SETTLEMENT:
             services.document_audit(document=document, conforming=True, by=archivist)
             continue
+        returned = document
         services.document_audit(
-            document=document, conforming=False, by=archivist, reason="结算单缺客户签字"
+            document=returned, conforming=False, by=archivist, reason="结算单缺客户签字"
         )
-        _dated(section)
-        returned_at = now - timedelta(days=2)
-        ArchiveDocument.objects.filter(pk=document.pk).update(audited_at=returned_at)
-        Nonconformity.objects.filter(document=document).update(
-            returned_at=returned_at, due_by=returned_at + timedelta(hours=24)
-        )
-        PenaltyPoint.objects.filter(nonconformity__document=document).update(given_at=returned_at)
+    _dated(section)
+    returned_at = now - timedelta(days=2)
+    ArchiveDocument.objects.filter(pk=returned.pk).update(audited_at=returned_at)
+    Nonconformity.objects.filter(document=returned).update(
+        returned_at=returned_at, due_by=returned_at + timedelta(hours=services.REWORK_HOURS)
+    )
+    PenaltyPoint.objects.filter(nonconformity__document=returned).update(given_at=returned_at)
 
 
 def _sent_for_audit(section: FileSection) -> None:
@@ -200,17 +214,16 @@ def _batches(branch: Branch, archivist: User, now: datetime) -> None:
             continue
         handers.setdefault(batch.kind, _filer(section))
         services.batch_receive(batch=batch, handed_over_by=handers[batch.kind], by=archivist)
-        received_at = batch.due_at - timedelta(hours=2)
+        received_at = _at(_receipt_day(section), 10 if batch.kind == "sales" else 9)
         SubmissionBatch.objects.filter(pk=batch.pk).update(received_at=received_at)
     late = (
         SubmissionBatch.objects.filter(branch=branch, status=BatchStatus.RECEIVED, kind="service")
         .order_by("-period_start")
         .first()
     )
-    if late is not None:
-        SubmissionBatch.objects.filter(pk=late.pk).update(
-            received_at=late.due_at + timedelta(hours=1)
-        )
+    if late is not None:  # brought half an hour after its 10:00
+        late_at = late.due_at + timedelta(minutes=30)
+        SubmissionBatch.objects.filter(pk=late.pk).update(received_at=late_at)
     services.batches_prepare(now=now)
 
 

@@ -74,7 +74,7 @@ DEMO_LOGINS: list[DemoLogin] = [
     DemoLogin("technician", Role.TECHNICIAN, (GUANGZHOU,)),
     DemoLogin("parts_clerk", Role.PARTS_CLERK, (GUANGZHOU,)),
     DemoLogin("fleet_manager", Role.FLEET_MANAGER, (GUANGZHOU,)),
-    DemoLogin("customer_care", Role.CUSTOMER_CARE, (GUANGZHOU,)),
+    DemoLogin("customer_care", Role.CUSTOMER_CARE, (GUANGZHOU, SHENZHEN)),
     DemoLogin("branch_manager", Role.BRANCH_MANAGER, (GUANGZHOU,)),
     DemoLogin("group_manager", Role.GROUP_MANAGER, (GUANGZHOU, SHENZHEN)),
     DemoLogin("consultant2", Role.SALES_CONSULTANT, (SHENZHEN,)),

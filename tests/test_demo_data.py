@@ -3,14 +3,37 @@ enough variety (two branches, all vehicle-age segments, incomplete records) to s
 product."""
 
 import sys
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
+from archives import selectors as archive_selectors
+from archives import services as archive_services
+from archives.choices import (
+    SALES_DOCUMENTS,
+    BatchStatus,
+    DocumentKind,
+    DocumentStatus,
+    PenaltyReason,
+    SectionKind,
+)
+from archives.demo import archives_demo_create
+from archives.models import (
+    ArchiveDocument,
+    Exemption,
+    FileSection,
+    MissingArchiveReport,
+    Nonconformity,
+    PenaltyPoint,
+    Reconciliation,
+    SubmissionBatch,
+    VehicleFile,
+)
 from customers.choices import CustomerKind, VehicleAgeSegment
 from customers.models import Contact, Customer, OdometerReading, TimelineEntry, Vehicle
 from customers.validators import (
@@ -32,7 +55,7 @@ from dealer_crm.demo import (
     demo_data_load,
 )
 from dealer_crm.models import Branch, DealerGroup
-from dealer_crm.periods import local_day_start
+from dealer_crm.periods import LOCAL_TIME_ZONE, local_day_start
 from fleet import selectors as fleet_selectors
 from fleet.choices import AccountClass, BuyingRole, DealStage, ProtectionStatus, RequestStatus
 from fleet.demo import fleet_demo_create
@@ -138,6 +161,15 @@ def database_counts() -> dict[str, int]:
         "stock vehicles": StockVehicle.objects.count(),
         "sales orders": Order.objects.count(),
         "deliveries": Delivery.objects.count(),
+        "vehicle files": VehicleFile.objects.count(),
+        "file sections": FileSection.objects.count(),
+        "archive documents": ArchiveDocument.objects.count(),
+        "nonconformities": Nonconformity.objects.count(),
+        "penalty points": PenaltyPoint.objects.count(),
+        "submission batches": SubmissionBatch.objects.count(),
+        "exemptions": Exemption.objects.count(),
+        "missing reports": MissingArchiveReport.objects.count(),
+        "reconciliations": Reconciliation.objects.count(),
     }
 
 
@@ -610,3 +642,270 @@ def test_loading_the_fleet_demo_again_changes_nothing(demo):
 
     # then nothing new exists
     assert database_counts() == before
+
+
+DEMO_BRANCHES = ("gz-tianhe", "sz-nanshan")
+
+
+def latest_delivery(code: str) -> Delivery:
+    return (
+        Delivery.objects.filter(order__branch__code=code)
+        .select_related("order__consultant", "archive_section")
+        .order_by("delivered_on", "pk")
+        .last()
+    )
+
+
+def archive_made_at() -> datetime:
+    """When the demo's archive was made: the journey's papers were sent in then."""
+    journey = latest_delivery("gz-tianhe").archive_section
+    return min(journey.documents.values_list("uploaded_at", flat=True))
+
+
+@pytest.mark.django_db
+def test_every_demo_delivery_and_closed_work_order_has_its_file_but_one_left_to_reconcile(demo):
+    # given the demo's archive, on the day it was made
+    today = timezone.localdate()
+    made_at = archive_made_at()
+    for code in DEMO_BRANCHES:
+        branch = Branch.objects.get(code=code)
+        deliveries = Delivery.objects.filter(order__branch=branch)
+        closed = WorkOrder.objects.filter(branch=branch, status=WorkOrderStatus.CLOSED)
+        sections = FileSection.objects.filter(vehicle_file__branch=branch)
+
+        # then every delivery has its sales section in a file of the branch...
+        assert deliveries.exists()
+        assert not deliveries.filter(archive_section__isnull=True).exists()
+        assert sections.filter(kind=SectionKind.SALES).count() == deliveries.count()
+        # ...and every closed work order its service section but one: the latest closed three
+        # days ago or earlier, whose vehicle has no file yet and no report
+        (missing,) = closed.filter(archive_section__isnull=True)
+        assert timezone.localdate(missing.closed_at) <= today - timedelta(days=3)
+        for later in closed.filter(closed_at__gt=missing.closed_at):
+            assert timezone.localdate(later.closed_at) > today - timedelta(days=3), later
+        assert sections.filter(kind=SectionKind.SERVICE).count() == closed.count() - 1
+        assert not VehicleFile.objects.filter(vehicle=missing.vehicle).exists()
+        assert not MissingArchiveReport.objects.filter(branch=branch).exists()
+
+        # when the archivist runs the reconciliation, it opens that file and reports it alone
+        run = archive_services.reconcile(branch=branch, now=made_at)
+        assert (run.sections_opened, run.reports_opened, run.reports_open) == (1, 1, 1)
+        report = MissingArchiveReport.objects.get(branch=branch)
+        assert report.section.work_order == missing
+        assert report.section.vehicle_file.branch == branch
+
+
+@pytest.mark.django_db
+def test_the_demo_archivist_has_a_flagged_sales_file_to_audit_and_every_paper_due_is_in(demo):
+    # given the latest Guangzhou delivery, when the archivist opens the work queue
+    now = timezone.now()
+    made_at = archive_made_at()
+    delivery = latest_delivery("gz-tianhe")
+    journey = delivery.archive_section
+    guangzhou = Branch.objects.get(code="gz-tianhe")
+    queue = archive_selectors.work_queue(branch_ids=[guangzhou.pk])
+
+    # then its seven papers, and they alone, await audit: sent in by the consultant, the
+    # invoice dated three days after the PDI certificate, which the checks flag
+    papers = list(journey.documents.order_by("pk"))
+    assert [paper.kind for paper in papers] == SALES_DOCUMENTS
+    assert {(paper.status, paper.uploaded_by) for paper in papers} == {
+        (DocumentStatus.RECEIVED, delivery.order.consultant)
+    }
+    assert (queue["to_audit_count"], queue["to_audit"]) == (7, papers)
+    day = delivery.delivered_on
+    assert journey.findings == [
+        {
+            "code": "invoice_pdi_gap",
+            "values": {
+                "invoice": (day + timedelta(days=3)).isoformat(),
+                "pdi": day.isoformat(),
+                "days": 3,
+            },
+        }
+    ]
+    assert not journey.complete and journey.due_at > now
+
+    for code in DEMO_BRANCHES:
+        journey = latest_delivery(code).archive_section
+        sections = FileSection.objects.filter(vehicle_file__branch__code=code).select_related(
+            "delivery__order", "work_order"
+        )
+        incomplete = []
+        for section in sections.prefetch_related("documents"):
+            current = {
+                paper.kind: paper
+                for paper in section.documents.all()
+                if paper.status != DocumentStatus.REPLACED
+            }
+            if section.due_at >= made_at:
+                # a section not due yet holds no paper, but the journey's
+                assert section == journey or not current, section
+                continue
+            # every section whose due time passed holds its papers, each audited...
+            assert set(current) == set(section.expected), section
+            assert all(paper.audited_by is not None for paper in current.values()), section
+            if not section.complete:
+                incomplete.append((section, current))
+            # ...sent in after the vehicle was handed over or the work order closed, audited
+            # after, and all of it in the past
+            if section.kind == SectionKind.SALES:
+                recorded = section.delivery.order.delivered_at
+            else:
+                recorded = section.work_order.closed_at
+            for paper in section.documents.all():
+                assert recorded <= paper.uploaded_at <= paper.audited_at <= now, (section, paper)
+            assert section.completed_at is None or section.completed_at <= now
+        # and every one of them is complete but one: its settlement returned, still out
+        ((section, current),) = incomplete
+        assert section.kind == SectionKind.SERVICE and section.findings == []
+        assert [
+            kind for kind, paper in current.items() if paper.status != DocumentStatus.CONFORMING
+        ] == [DocumentKind.SETTLEMENT]
+        assert current[DocumentKind.SETTLEMENT].status == DocumentStatus.RETURNED
+
+
+@pytest.mark.django_db
+def test_the_demo_archive_has_a_return_fixed_in_time_and_one_overdue_with_its_late_point(demo):
+    # given the demo's nonconformity records, now
+    now = timezone.now()
+    made_at = archive_made_at()
+    for code in DEMO_BRANCHES:
+        records = Nonconformity.objects.filter(branch__code=code)
+
+        # then a settlement returned two days ago is still out, past its 24 hours: one point
+        # for the return and one for the late rework, both to the work order's advisor
+        (late,) = records.filter(resolved_at__isnull=True)
+        paper = late.document
+        section = paper.section
+        assert (paper.kind, paper.status, late.resubmitted_id) == (
+            DocumentKind.SETTLEMENT, DocumentStatus.RETURNED, None,
+        )  # fmt: skip
+        assert late.responsible == section.work_order.advisor
+        two_days_before = made_at - timedelta(days=2)
+        assert two_days_before - timedelta(minutes=5) < late.returned_at <= two_days_before
+        assert late.due_by == late.returned_at + timedelta(hours=24) < now
+        assert sorted(late.points.values_list("reason", "points", "person")) == [
+            (PenaltyReason.LATE_REWORK, 1, late.responsible.pk),
+            (PenaltyReason.NONCONFORMING, 1, late.responsible.pk),
+        ]
+
+    # and in Guangzhou an invoice in the wrong name, returned, came back fixed within the
+    # day: one point, to the order's consultant
+    fixed = Nonconformity.objects.get(branch__code="gz-tianhe", resolved_at__isnull=False)
+    paper = fixed.document
+    assert (paper.kind, paper.status) == (DocumentKind.PURCHASE_INVOICE, DocumentStatus.REPLACED)
+    assert fixed.resubmitted.status == DocumentStatus.CONFORMING
+    assert fixed.returned_at < fixed.resubmitted_at < fixed.resolved_at <= fixed.due_by
+    assert fixed.responsible == paper.section.delivery.order.consultant
+    assert list(fixed.points.values_list("reason", "points")) == [(PenaltyReason.NONCONFORMING, 1)]
+    assert Nonconformity.objects.count() == 3
+
+    # every point went to the person responsible, the Guangzhou advisor has two; and the
+    # hourly job finds no more to give
+    assert not PenaltyPoint.objects.exclude(person=F("nonconformity__responsible")).exists()
+    assert PenaltyPoint.objects.filter(person__username="advisor").count() == 2
+    assert archive_services.rework_overdue() == 0
+
+
+@pytest.mark.django_db
+def test_the_demo_batches_of_ended_periods_were_received_on_time_but_one_late(demo):
+    # given the demo's submission batches, when the week's and the day's are told apart
+    today = timezone.localdate()
+    last_monday = today - timedelta(days=today.weekday() + 7)
+    yesterday = today - timedelta(days=1)
+    for code in DEMO_BRANCHES:
+        branch = Branch.objects.get(code=code)
+        batches = list(SubmissionBatch.objects.filter(branch=branch).order_by("period_start"))
+        since = {SectionKind.SALES: last_monday, SectionKind.SERVICE: yesterday}
+        waiting = [batch for batch in batches if batch.period_start >= since[batch.kind]]
+        received = [batch for batch in batches if batch not in waiting]
+
+        # then last week's sales files and yesterday's service files wait for the archive...
+        for batch in waiting:
+            assert batch.status == BatchStatus.EXPECTED, batch
+            assert batch.late_flagged_at is None or batch.late_flagged_at >= batch.due_at
+        # ...and every earlier batch was received by an archivist, handed over by someone of
+        # the branch, before it was due — sales files at 10:00 on their Monday, service files
+        # at 09:00 the next day; but the latest service batch half an hour late
+        late = max(
+            (batch for batch in received if batch.kind == SectionKind.SERVICE),
+            key=lambda batch: batch.period_start,
+        )
+        for batch in received:
+            assert batch.status == BatchStatus.RECEIVED, batch
+            assert batch.received_by.groups.filter(name=Role.CUSTOMER_CARE).exists()
+            assert batch.handed_over_by.staff.branches.filter(pk=branch.pk).exists()
+            if batch == late:
+                assert batch.received_at == batch.due_at + timedelta(minutes=30), batch
+            else:
+                received_on = batch.due_at.astimezone(LOCAL_TIME_ZONE).date()
+                if batch.kind == SectionKind.SALES:  # due at the end of its Monday
+                    received_on -= timedelta(days=1)
+                hour = 10 if batch.kind == SectionKind.SALES else 9
+                assert batch.received_at == datetime.combine(
+                    received_on, time(hour), tzinfo=LOCAL_TIME_ZONE
+                ), batch
+            assert (batch.is_late, batch.late_flagged_at) == (batch == late, None), batch
+            # the handover form counted its files and their current papers
+            sections = list(batch.sections.all())
+            assert batch.file_count == len(sections)
+            assert batch.document_count == (
+                ArchiveDocument.objects.filter(section__batch=batch)
+                .exclude(status=DocumentStatus.REPLACED)
+                .count()
+            )
+            assert all(batch.period_start <= s.period_on <= batch.period_end for s in sections)
+
+        # and the sections of periods not over yet are in no batch
+        for section in FileSection.objects.filter(vehicle_file__branch=branch, batch=None):
+            assert section.period_on == today or (
+                section.kind == SectionKind.SALES
+                and section.period_on >= last_monday + timedelta(days=7)
+            ), section
+
+    guangzhou = SubmissionBatch.objects.filter(branch__code="gz-tianhe")
+    assert set(guangzhou.values_list("kind", "status")) == {
+        (SectionKind.SALES, BatchStatus.RECEIVED),
+        (SectionKind.SERVICE, BatchStatus.RECEIVED),
+        (SectionKind.SERVICE, BatchStatus.EXPECTED),
+    }
+
+
+@pytest.mark.django_db
+def test_loading_the_archive_demo_again_changes_nothing(demo):
+    # given the demo data with its archive
+    before = database_counts()
+    papers = list(
+        ArchiveDocument.objects.order_by("pk").values_list(
+            "pk", "status", "uploaded_at", "audited_at"
+        )
+    )
+    batches = list(
+        SubmissionBatch.objects.order_by("pk").values_list(
+            "pk", "status", "received_at", "late_flagged_at"
+        )
+    )
+    users = {user.username: user for user in User.objects.all()}
+
+    # when the archive demo is made again for both branches
+    archives_demo_create(branches=list(Branch.objects.order_by("code")), users=users)
+
+    # then nothing new exists and nothing changed
+    assert database_counts() == before
+    assert (
+        list(
+            ArchiveDocument.objects.order_by("pk").values_list(
+                "pk", "status", "uploaded_at", "audited_at"
+            )
+        )
+        == papers
+    )
+    assert (
+        list(
+            SubmissionBatch.objects.order_by("pk").values_list(
+                "pk", "status", "received_at", "late_flagged_at"
+            )
+        )
+        == batches
+    )
