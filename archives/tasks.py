@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from dealer_crm.jobs import recorded
 from dealer_crm.models import Branch
 
 from . import services
@@ -18,6 +19,7 @@ def service_section_open_task(work_order_id: int) -> int:
 
 
 @shared_task(acks_late=True)
+@recorded("archive_hourly")
 def archive_hourly_task() -> dict:
     """Hourly: batches of ended periods made and late ones flagged, rework past its 24 hours
     pointed, missing reports past their 2 days flagged. Each step is idempotent."""
@@ -29,6 +31,7 @@ def archive_hourly_task() -> dict:
 
 
 @shared_task(acks_late=True)
+@recorded("reconciliation")
 def reconciliation_task() -> int:
     """Nightly: reconcile each branch's archive with its records (a rerun replaces the day)."""
     branch_ids = list(Branch.objects.values_list("pk", flat=True))
@@ -38,6 +41,7 @@ def reconciliation_task() -> int:
 
 
 @shared_task(acks_late=True)
+@recorded("retention")
 def retention_task() -> int:
     """Nightly: retain-until dates recomputed, files whose time has come sealed."""
     return services.retention_apply()

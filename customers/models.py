@@ -514,3 +514,19 @@ class TimelineEntry(models.Model):
     @property
     def detail_shown(self) -> str:
         return timeline_detail(self.kind, self.detail)
+
+
+def customer_key(**kwargs) -> models.ForeignKey:
+    """The customer a record of another app is about."""
+    kwargs.setdefault("related_name", "+")
+    return models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, verbose_name=_("customer"), **kwargs
+    )
+
+
+def vehicle_key(**kwargs) -> models.ForeignKey:
+    """The vehicle a record of another app is about."""
+    kwargs.setdefault("related_name", "+")
+    return models.ForeignKey(
+        "customers.Vehicle", on_delete=models.PROTECT, verbose_name=_("vehicle"), **kwargs
+    )

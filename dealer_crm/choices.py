@@ -21,3 +21,9 @@ class PiiChannel(models.TextChoices):
     PAGE = "page", _("Page")
     API = "api", _("API")
     EXPORT = "export", _("Export")
+
+
+class JobStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+    FAILED = "failed", _("Failed")

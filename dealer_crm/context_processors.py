@@ -71,6 +71,18 @@ NAVIGATION = [
         ],
     ),
     (
+        _("Customer care"),
+        [
+            (_("Call centre"), "care:call-centre", "care.change_followupcall"),
+            (_("Follow-up calls"), "care:call-list", "care.view_followupcall"),
+            (_("Complaints"), "care:complaint-list", "care.view_complaint"),
+            (_("Inquiries and suggestions"), "care:inquiry-list", "care.view_inquiry"),
+            (_("Customer segments"), "care:segments", "care.view_customersegment"),
+            (_("After-sales report"), "care:report", "care.view_followupcall"),
+            (_("Scheduled jobs"), "care:operations", "dealer_crm.view_jobrun"),
+        ],
+    ),
+    (
         _("Archives"),
         [
             (_("Archive work queue"), "archives:queue", "archives.audit_archivedocument"),

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .choices import PiiChannel, Role
+from .choices import JobStatus, PiiChannel, Role
 
 
 def display_name(user) -> str:
@@ -256,6 +256,29 @@ def user_key(verbose_name, *, null: bool = False) -> models.ForeignKey:
         related_name="+",
         verbose_name=verbose_name,
     )
+
+
+class JobRun(models.Model):
+    """One run of a scheduled job: when it started and finished, how many rows it made or
+    changed, and what went wrong if it failed. Managers read them on the operations page."""
+
+    job = models.CharField(_("job"), max_length=80)
+    status = models.CharField(
+        _("status"), max_length=20, choices=JobStatus.choices, default=JobStatus.RUNNING
+    )
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["job", "-started_at"], name="job_run_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.job} · {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class NumberedDocument(models.Model):

@@ -134,17 +134,43 @@ ARCHIVE_WRITE = ARCHIVE_READ + [
 ]
 ARCHIVE_MANAGE = ARCHIVE_READ + ["archives.add_reconciliation", "archives.approve_disposal"]
 
+# Customer care: the agents make the calls and handle complaints and inquiries; anyone facing
+# customers records a complaint or an inquiry; managers resolve complaints and read the jobs.
+CARE_READ = [
+    f"care.view_{model}"
+    for model in ["followupcall", "callattempt", "complaint", "inquiry", "customersegment"]
+]
+CARE_RECORD = [
+    "care.view_complaint",
+    "care.view_inquiry",
+    "care.view_customersegment",
+    "care.add_complaint",
+    "care.add_inquiry",
+    "care.change_inquiry",
+]
+CARE_WRITE = CARE_READ + [
+    "care.change_followupcall",
+    "care.add_complaint",
+    "care.change_complaint",
+    "care.add_inquiry",
+    "care.change_inquiry",
+    "care.change_customersegment",
+]
+CARE_MANAGE = CARE_WRITE + ["care.resolve_complaint", "dealer_crm.view_jobrun"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.SALES_CONSULTANT: CUSTOMER_WRITE + SALES_WRITE + ARCHIVE_FILING,
+    Role.SALES_CONSULTANT: CUSTOMER_WRITE + SALES_WRITE + ARCHIVE_FILING + CARE_RECORD,
     Role.SALES_MANAGER: CUSTOMER_WRITE
     + SALES_MANAGE
     + ARCHIVE_FILING
+    + CARE_MANAGE
     + FLEET_MANAGE
     + ["customers.merge_customers", "customers.export_customers"],
     Role.SERVICE_ADVISOR: CUSTOMER_WRITE
     + PARTS_REQUEST
     + SERVICE_WRITE
     + ARCHIVE_FILING
+    + CARE_RECORD
     + ["customers.transfer_vehicle"],
     Role.TECHNICIAN: CUSTOMER_READ
     + SERVICE_WORKSHOP
@@ -157,6 +183,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SALES_READ
     + SERVICE_READ
     + ARCHIVE_WRITE
+    + CARE_WRITE
     + ["customers.view_pii", "customers.export_customers"],
     Role.BRANCH_MANAGER: CUSTOMER_MANAGE
     + SALES_MANAGE
@@ -164,6 +191,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SERVICE_READ
     + FLEET_MANAGE
     + ARCHIVE_MANAGE
+    + CARE_MANAGE
     + ["parts.approve_stocktake", "service.quality_check_workorder", "service.release_workorder"]
     + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
     Role.GROUP_MANAGER: CUSTOMER_MANAGE
@@ -172,6 +200,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SERVICE_READ
     + FLEET_MANAGE
     + ARCHIVE_MANAGE
+    + CARE_MANAGE
     + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
     Role.INTEGRATION: CUSTOMER_WRITE
     + SALES_WRITE

@@ -116,6 +116,7 @@ urlpatterns = [
     path("service/", include("service.urls")),
     path("fleet/", include("fleet.urls")),
     path("archives/", include("archives.urls")),
+    path("care/", include("customers.care.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

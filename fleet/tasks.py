@@ -1,9 +1,12 @@
 from celery import shared_task
 
+from dealer_crm.jobs import recorded
+
 from . import services
 
 
 @shared_task(acks_late=True)
+@recorded("protections_lapse")
 def protections_lapse_task() -> int:
     """Daily: lapse the protection of accounts past their months or without the month's
     progress report; each lapse is told to its branch once."""
@@ -11,6 +14,7 @@ def protections_lapse_task() -> int:
 
 
 @shared_task(acks_late=True)
+@recorded("requests_flag_overdue")
 def requests_flag_overdue_task() -> int:
     """Hourly: flag discount and special-configuration requests undecided after 48 hours."""
     return services.requests_flag_overdue()

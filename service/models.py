@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from customers.models import customer_key, vehicle_key
 from customers.validators import validate_plate
 from dealer_crm.models import NumberedDocument, branch_key, money_field, user_key
 from dealer_crm.scoping import BranchScopedQuerySet
@@ -34,26 +35,6 @@ from .choices import (
 )
 
 ZERO = Decimal("0")
-
-
-def customer_key(**kwargs) -> models.ForeignKey:
-    return models.ForeignKey(
-        "customers.Customer",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("customer"),
-        **kwargs,
-    )
-
-
-def vehicle_key(**kwargs) -> models.ForeignKey:
-    return models.ForeignKey(
-        "customers.Vehicle",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("vehicle"),
-        **kwargs,
-    )
 
 
 # --- Appointments --------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dealer_crm.jobs import recorded
 from dealer_crm.notifications import notify
 
 from . import services
@@ -15,6 +16,7 @@ REMINDER_AHEAD = timedelta(hours=24)
 
 
 @shared_task(acks_late=True)
+@recorded("appointment_reminders")
 def appointment_reminders_task() -> int:
     """Hourly: tell each advisor of their appointments starting within 24 hours, once each."""
     due = services.appointment_reminders_mark(within=REMINDER_AHEAD)

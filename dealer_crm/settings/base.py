@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "dealer_crm",
     "customers",
+    "customers.care",
     "sales",
     "service",
     "parts",
@@ -278,6 +279,18 @@ CELERY_BEAT_SCHEDULE = {
     "archive-reconciliation": {
         "task": "archives.tasks.reconciliation_task",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "follow-up-calls": {
+        "task": "customers.care.tasks.follow_up_calls_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "complaints-escalate": {
+        "task": "customers.care.tasks.complaints_escalate_task",
+        "schedule": crontab(minute=25),
+    },
+    "customer-segments": {
+        "task": "customers.care.tasks.segments_task",
+        "schedule": crontab(hour=1, minute=0),
     },
     "archive-retention": {
         "task": "archives.tasks.retention_task",

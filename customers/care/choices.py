@@ -1,0 +1,81 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class CallReason(models.TextChoices):
+    """Why a follow-up call (回访) is made."""
+
+    DELIVERY_DAY_1 = "delivery_day_1", _("Day 1 after delivery")
+    DELIVERY_DAY_7 = "delivery_day_7", _("Day 7 after delivery")
+    DELIVERY_DAY_30 = "delivery_day_30", _("Day 30 after delivery")
+    SERVICE = "service", _("After a service visit")
+    COMPLAINT = "complaint", _("After a complaint was closed")
+
+
+class CallStatus(models.TextChoices):
+    DUE = "due", pgettext_lazy("follow-up call", "To call")
+    DONE = "done", pgettext_lazy("follow-up call", "Done")
+    UNREACHABLE = "unreachable", _("Unreachable")
+    CANCELLED = "cancelled", pgettext_lazy("follow-up call", "Cancelled")
+
+
+class CallOutcome(models.TextChoices):
+    REACHED = "reached", _("Reached")
+    NO_ANSWER = "no_answer", _("No answer")
+    BUSY = "busy", _("Busy, call back")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+    DECLINED = "declined", _("Declined to talk")
+
+
+class ComplaintChannel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    WALK_IN = "walk_in", _("In person")
+    WECHAT = "wechat", _("WeChat")
+    EMAIL = "email", _("E-mail")
+    FOLLOW_UP = "follow_up", _("Follow-up call")
+    MANUFACTURER = "manufacturer", _("Manufacturer hotline")
+
+
+class ComplaintCategory(models.TextChoices):
+    SERVICE_QUALITY = "service_quality", _("Repair or maintenance quality")
+    SALES = "sales", _("Sales and delivery")
+    PARTS = "parts", _("Parts availability")
+    PRICE = "price", _("Price and billing")
+    ATTITUDE = "attitude", _("Staff attitude")
+    WAITING = "waiting", _("Waiting time")
+    OTHER = "other", _("Other")
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+class ComplaintStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("complaint", "Open")
+    RESPONDED = "responded", _("Responded")
+    RESOLVED = "resolved", _("Resolved, awaiting the customer")
+    CLOSED = "closed", _("Closed, confirmed by the customer")
+
+
+class InquiryKind(models.TextChoices):
+    INQUIRY = "inquiry", _("Inquiry (咨询)")
+    SUGGESTION = "suggestion", _("Suggestion (建议)")
+
+
+class Lifecycle(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    OWNER = "owner", _("Owner")
+    LOST = "lost", _("Lost")
+
+
+class AbnormalReason(models.TextChoices):
+    """The four reasons of DOMAIN §1 to reach out to a customer (异常客户)."""
+
+    NEAR_CHURN = "near_churn", _("Near churn (濒临流失)")
+    LONG_INACTIVE = "long_inactive", _("Long inactive (长期未入库)")
+    COMPLAINED = "complained", _("Complained, not back since (曾抱怨或投诉)")
+    REPAIR_ONLY = "repair_only", _("Repairs, no maintenance (只维修不保养)")

@@ -1,0 +1,317 @@
+"""Customer care: the follow-up calls (回访) and each attempt at them, complaints (投诉) with
+their deadlines and escalation, inquiries and suggestions (咨询, 建议), the customer segments
+recomputed nightly."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from customers.choices import VehicleAgeSegment
+from customers.models import customer_key, vehicle_key
+from dealer_crm.models import NumberedDocument, branch_key, money_field, user_key
+from dealer_crm.scoping import BranchScopedQuerySet
+
+from .choices import (
+    AbnormalReason,
+    CallOutcome,
+    CallReason,
+    CallStatus,
+    ComplaintCategory,
+    ComplaintChannel,
+    ComplaintStatus,
+    InquiryKind,
+    Lifecycle,
+    Severity,
+)
+
+
+class Complaint(NumberedDocument):
+    """投诉: what the customer complains of, through which channel, how severe, who owns it,
+    the response and resolution deadlines its severity sets, the resolution and the
+    customer's confirmation; escalated one level each time a deadline passes."""
+
+    number_prefix = "CP"
+    detail_route = "care:complaint-detail"
+    branch_lookup = "branch"
+
+    branch = branch_key("complaints")
+    customer = customer_key(related_name="complaints")
+    vehicle = vehicle_key(null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=ComplaintChannel.choices)
+    category = models.CharField(_("category"), max_length=20, choices=ComplaintCategory.choices)
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
+    description = models.TextField(_("what the customer says"), max_length=2000)
+    owner = user_key(_("owner"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=ComplaintStatus.choices, default=ComplaintStatus.OPEN
+    )
+    received_at = models.DateTimeField(_("received at"))
+    respond_by = models.DateTimeField(_("respond by"))
+    resolve_by = models.DateTimeField(_("resolve by"))
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+    response = models.TextField(_("first response"), max_length=1000, blank=True)
+    resolution = models.TextField(_("resolution"), max_length=2000, blank=True)
+    resolved_by = user_key(_("resolved by"), null=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed by the customer at"), null=True, blank=True)
+    confirmation_note = models.CharField(_("customer's words"), max_length=300, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    escalated_at = models.DateTimeField(_("last escalated at"), null=True, blank=True)
+    work_order = models.ForeignKey(
+        "service.WorkOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+        verbose_name=_("work order"),
+    )
+    created_by = user_key(_("recorded by"))
+
+    objects = BranchScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-received_at", "-id"]
+        permissions = [("resolve_complaint", _("Can resolve and close complaints"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(respond_by__lte=models.F("resolve_by")),
+                name="complaint_respond_before_resolve",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=[ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED])
+                | (Q(resolved_at__isnull=False) & ~Q(resolution="")),
+                name="complaint_resolved_with_resolution",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ComplaintStatus.CLOSED) | Q(confirmed_at__isnull=False),
+                name="complaint_closed_when_confirmed",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["branch", "status"], name="complaint_branch_status"),
+            models.Index(fields=["customer", "-received_at"], name="complaint_customer_latest"),
+        ]
+
+
+class FollowUpCall(models.Model):
+    """回访: a call due to a person on a day, made for one reason (a delivery on day 1, 7 or
+    30, a service visit, a closed complaint), at most once per reason and record. Not
+    reached, it is tried again the next day, up to three attempts."""
+
+    branch_lookup = "branch"
+
+    branch = branch_key("follow_up_calls")
+    customer = customer_key(related_name="follow_up_calls")
+    vehicle = vehicle_key(null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=CallReason.choices)
+    delivery = models.ForeignKey(
+        "sales.Delivery",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_up_calls",
+        verbose_name=_("delivery"),
+    )
+    work_order = models.ForeignKey(
+        "service.WorkOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_up_calls",
+        verbose_name=_("work order"),
+    )
+    complaint = models.ForeignKey(
+        Complaint,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_up_calls",
+        verbose_name=_("complaint"),
+    )
+    due_on = models.DateField(_("due on"), db_index=True)
+    assigned_to = user_key(_("assigned to"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=CallStatus.choices, default=CallStatus.DUE
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    score = models.PositiveSmallIntegerField(
+        _("satisfaction (1–5)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    note = models.TextField(_("what the customer said"), max_length=1000, blank=True)
+    raised_complaint = models.OneToOneField(
+        Complaint,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="raised_by_call",
+        verbose_name=_("complaint raised"),
+    )
+    completed_by = user_key(_("called by"), null=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = BranchScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("follow-up call")
+        verbose_name_plural = _("follow-up calls")
+        ordering = ["due_on", "id"]
+        constraints = [
+            # exactly one source record, matching the reason
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        reason__startswith="delivery_",
+                        delivery__isnull=False,
+                        work_order=None,
+                        complaint=None,
+                    )
+                    | Q(
+                        reason=CallReason.SERVICE,
+                        work_order__isnull=False,
+                        delivery=None,
+                        complaint=None,
+                    )
+                    | Q(
+                        reason=CallReason.COMPLAINT,
+                        complaint__isnull=False,
+                        delivery=None,
+                        work_order=None,
+                    )
+                ),
+                name="follow_up_call_of_its_record",
+            ),  # fmt: skip
+            models.UniqueConstraint(
+                fields=["delivery", "reason"], name="one_call_per_delivery_and_day"
+            ),
+            models.UniqueConstraint(fields=["work_order"], name="one_call_per_work_order"),
+            models.UniqueConstraint(fields=["complaint"], name="one_call_per_closed_complaint"),
+            models.CheckConstraint(
+                condition=~Q(status=CallStatus.DONE)
+                | Q(score__isnull=False, completed_at__isnull=False),
+                name="follow_up_call_done_with_score",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=1, score__lte=5),
+                name="follow_up_call_score_1_to_5",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["branch", "status", "due_on"], name="call_queue"),
+            models.Index(fields=["assigned_to", "status", "due_on"], name="call_queue_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.get_reason_display()} · {self.due_on}"
+
+
+class CallAttempt(models.Model):
+    """One try at a follow-up call: when, by whom, and what came of it."""
+
+    branch_lookup = "call__branch"
+
+    call = models.ForeignKey(
+        FollowUpCall, on_delete=models.CASCADE, related_name="tries", verbose_name=_("call")
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=CallOutcome.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    by = user_key(_("by"))
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    objects = BranchScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("call attempt")
+        verbose_name_plural = _("call attempts")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.call} · {self.get_outcome_display()}"
+
+
+class Inquiry(models.Model):
+    """咨询 or 建议: what a customer asked or proposed, the answer, who answered and when."""
+
+    branch_lookup = "branch"
+
+    branch = branch_key("inquiries")
+    customer = customer_key(related_name="inquiries")
+    kind = models.CharField(_("kind"), max_length=20, choices=InquiryKind.choices)
+    channel = models.CharField(_("channel"), max_length=20, choices=ComplaintChannel.choices)
+    subject = models.TextField(_("what the customer asked or proposed"), max_length=1000)
+    received_at = models.DateTimeField(_("received at"))
+    recorded_by = user_key(_("recorded by"))
+    answer = models.TextField(_("answer"), max_length=2000, blank=True)
+    answered_by = user_key(_("answered by"), null=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    objects = BranchScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("inquiry or suggestion")
+        verbose_name_plural = _("inquiries and suggestions")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True)
+                | (Q(answered_by__isnull=False) & ~Q(answer="")),
+                name="inquiry_answered_with_answer",
+            )
+        ]
+        indexes = [models.Index(fields=["branch", "-received_at"], name="inquiry_branch_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.customer}"
+
+
+class CustomerSegment(models.Model):
+    """A customer's segments as of the last nightly run: lifecycle, key customer (top 20% of
+    the branch by 12 months' revenue), the abnormal reasons to reach out, and the age
+    segment of their newest vehicle."""
+
+    branch_lookup = "customer__branch"
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="segment",
+        verbose_name=_("customer"),
+    )
+    lifecycle = models.CharField(_("lifecycle"), max_length=20, choices=Lifecycle.choices)
+    revenue_12m = money_field(_("revenue, last 12 months (CNY)"))
+    key_customer = models.BooleanField(_("key customer (重点客户)"), default=False)
+    abnormal = ArrayField(
+        models.CharField(max_length=20, choices=AbnormalReason.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("abnormal reasons"),
+    )
+    vehicle_age = models.CharField(
+        _("vehicle age"), max_length=20, choices=VehicleAgeSegment.choices, blank=True
+    )
+    last_visit_on = models.DateField(_("last service visit"), null=True, blank=True)
+    computed_on = models.DateField(_("computed on"))
+
+    objects = BranchScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer segment")
+        verbose_name_plural = _("customer segments")
+        indexes = [
+            models.Index(fields=["key_customer"], name="segment_key_customer"),
+            models.Index(fields=["lifecycle"], name="segment_lifecycle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.get_lifecycle_display()}"

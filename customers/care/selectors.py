@@ -1,0 +1,122 @@
+"""Reads of customer care: the call queue, the completion rate of follow-up calls, the
+counts per segment and the after-sales report of a period."""
+
+from datetime import date
+
+from django.db.models import Avg, Count, F, Q
+from django.utils import timezone
+
+from dealer_crm.figures import ratio
+from dealer_crm.periods import local_day_end, local_day_start
+from service.choices import AppointmentStatus
+from service.models import Appointment, InsuranceClaim, Rescue
+
+from .choices import AbnormalReason, CallStatus, ComplaintStatus, InquiryKind, Lifecycle
+from .models import Complaint, CustomerSegment, FollowUpCall, Inquiry
+
+
+def call_queue(*, branch_ids: list[int], today: date | None = None):
+    """Calls still to make, due today or earlier (oldest first): the call centre's queue."""
+    today = today or timezone.localdate()
+    return (
+        FollowUpCall.objects.filter(
+            branch_id__in=branch_ids, status=CallStatus.DUE, due_on__lte=today
+        )
+        .select_related("customer", "vehicle", "assigned_to")
+        .order_by("due_on", "pk")
+    )
+
+
+def call_results(*, branch_ids: list[int], start: date, end: date) -> dict:
+    """Follow-up calls due in the period (both days included): done, unreachable, still to
+    make, the completion rate (done ÷ due) and the average satisfaction of those done."""
+    calls = FollowUpCall.objects.filter(
+        branch_id__in=branch_ids, due_on__gte=start, due_on__lte=end
+    ).exclude(status=CallStatus.CANCELLED)
+    counts = calls.aggregate(
+        due=Count("pk"),
+        done=Count("pk", filter=Q(status=CallStatus.DONE)),
+        unreachable=Count("pk", filter=Q(status=CallStatus.UNREACHABLE)),
+        open=Count("pk", filter=Q(status=CallStatus.DUE)),
+        score=Avg("score", filter=Q(status=CallStatus.DONE)),
+    )
+    return {**counts, "completion": ratio(counts["done"], counts["due"])}
+
+
+def segment_counts(*, branch_ids: list[int]) -> dict:
+    """How many customers of the branches are in each segment now."""
+    segments = CustomerSegment.objects.filter(customer__branch_id__in=branch_ids)
+    counts = segments.aggregate(
+        customers=Count("pk"),
+        key=Count("pk", filter=Q(key_customer=True)),
+        **{
+            f"lifecycle_{value}": Count("pk", filter=Q(lifecycle=value))
+            for value in Lifecycle.values
+        },
+        **{
+            f"abnormal_{value}": Count("pk", filter=Q(abnormal__contains=[value]))
+            for value in AbnormalReason.values
+        },
+    )
+    counts["computed_on"] = (
+        segments.order_by("-computed_on").values_list("computed_on", flat=True).first()
+    )
+    return counts
+
+
+def after_sales_report(*, branch_ids: list[int], start: date, end: date) -> dict:
+    """The after-sales report of DOMAIN §7 for the period (both days included): appointments,
+    inquiries, rescues, insurance claims, suggestions, complaints and follow-up results, each
+    with how it was handled."""
+    since, until = local_day_start(start), local_day_end(end)
+    appointments = Appointment.objects.filter(
+        branch_id__in=branch_ids, slot__starts_at__gte=since, slot__starts_at__lt=until
+    ).aggregate(
+        total=Count("pk"),
+        checked_in=Count("pk", filter=Q(status=AppointmentStatus.CHECKED_IN)),
+        no_show=Count("pk", filter=Q(status=AppointmentStatus.NO_SHOW)),
+        cancelled=Count("pk", filter=Q(status=AppointmentStatus.CANCELLED)),
+    )
+    inquiries = Inquiry.objects.filter(
+        branch_id__in=branch_ids, received_at__gte=since, received_at__lt=until
+    )
+    asked = {
+        kind: inquiries.filter(kind=kind).aggregate(
+            total=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False))
+        )
+        for kind in InquiryKind.values
+    }
+    rescues = (
+        Rescue.objects.filter(branch_id__in=branch_ids, called_at__gte=since, called_at__lt=until)
+        .values("status")
+        .annotate(n=Count("pk"))
+    )
+    claims = (
+        InsuranceClaim.objects.filter(
+            work_order__branch_id__in=branch_ids,
+            created_at__gte=since,
+            created_at__lt=until,
+        )
+        .values("status")
+        .annotate(n=Count("pk"))
+    )
+    complaints = Complaint.objects.filter(
+        branch_id__in=branch_ids, received_at__gte=since, received_at__lt=until
+    ).aggregate(
+        total=Count("pk"),
+        responded_in_time=Count("pk", filter=Q(responded_at__lte=F("respond_by"))),
+        resolved=Count(
+            "pk", filter=Q(status__in=[ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED])
+        ),
+        closed=Count("pk", filter=Q(status=ComplaintStatus.CLOSED)),
+        escalated=Count("pk", filter=Q(escalation_level__gt=0)),
+    )
+    return {
+        "appointments": appointments,
+        "inquiries": asked[InquiryKind.INQUIRY],
+        "suggestions": asked[InquiryKind.SUGGESTION],
+        "rescues": {row["status"]: row["n"] for row in rescues},
+        "insurance_claims": {row["status"]: row["n"] for row in claims},
+        "complaints": complaints,
+        "calls": call_results(branch_ids=branch_ids, start=start, end=end),
+    }

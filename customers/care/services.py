@@ -1,0 +1,589 @@
+"""Every write of customer care: follow-up calls generated from deliveries, closed work
+orders and closed complaints, and logged attempt by attempt; complaints from receipt to the
+customer's confirmation, with deadlines by severity and escalation; inquiries and
+suggestions with their answers; the nightly customer segments."""
+
+import math
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count, F, Max, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import Customer, Vehicle
+from customers.services import timeline_add
+from dealer_crm.audit import attribute_to
+from dealer_crm.choices import Role
+from dealer_crm.errors import DomainError, StateConflict
+from dealer_crm.models import Branch
+from dealer_crm.notifications import branch_managers, notify
+from dealer_crm.periods import local_day_end, local_day_start
+from sales.choices import LeadStatus, OrderStatus
+from sales.models import Delivery, Lead, Order
+from service.choices import ServiceType, WorkOrderStatus
+from service.models import Settlement, WorkOrder
+
+from . import timeline
+from .choices import (
+    AbnormalReason,
+    CallOutcome,
+    CallReason,
+    CallStatus,
+    ComplaintChannel,
+    ComplaintStatus,
+    InquiryKind,
+    Lifecycle,
+    Severity,
+)
+from .models import CallAttempt, Complaint, CustomerSegment, FollowUpCall, Inquiry
+
+# Follow-up calls after a delivery, by the day after it they fall due.
+DELIVERY_CALL_DAYS = {
+    CallReason.DELIVERY_DAY_1: 1,
+    CallReason.DELIVERY_DAY_7: 7,
+    CallReason.DELIVERY_DAY_30: 30,
+}
+# A service visit is called the day after closing, at the latest within 3 days; a closed
+# complaint three days after the customer confirmed it.
+SERVICE_CALL_DAYS = 1
+SERVICE_CALL_WITHIN_DAYS = 3
+COMPLAINT_CALL_DAYS = 3
+# Calls of records this many days old are still made when the job missed days.
+CATCH_UP_DAYS = 7
+# A customer not reached is tried again the next day, three attempts in all.
+MAX_ATTEMPTS = 3
+# Response and resolution deadlines of a complaint, by severity.
+COMPLAINT_DEADLINES = {
+    Severity.CRITICAL: (timedelta(hours=2), timedelta(hours=24)),
+    Severity.HIGH: (timedelta(hours=4), timedelta(hours=48)),
+    Severity.MEDIUM: (timedelta(hours=24), timedelta(hours=72)),
+    Severity.LOW: (timedelta(hours=48), timedelta(days=7)),
+}
+# Segments (DOMAIN §1): the expected service interval, key customers' share of a branch.
+SERVICE_INTERVAL_DAYS = 183
+NEAR_CHURN_FACTOR = Decimal("1.5")
+LONG_INACTIVE_DAYS = 365
+COMPLAINT_MONTHS_DAYS = 183
+KEY_CUSTOMER_SHARE = Decimal("0.2")
+# Visits that are not maintenance for the "repair only" segment.
+REPAIR_TYPES = [
+    ServiceType.REPAIR,
+    ServiceType.BODYWORK,
+    ServiceType.PAINT,
+    ServiceType.WARRANTY,
+    ServiceType.RESCUE,
+]
+CHUNK = 1000
+
+
+def _staff_of(branch_id: int, user: User | None) -> bool:
+    return bool(
+        user and user.is_active and Branch.objects.filter(pk=branch_id, staff__user=user).exists()
+    )
+
+
+# --- Follow-up calls ------------------------------------------------------------------------
+
+
+def _agent_for(branch_id: int, fallback: User) -> User:
+    """The branch's customer-care agent with the fewest calls to make; the record's own
+    consultant or advisor where the branch has none."""
+    agents = list(
+        User.objects.filter(
+            is_active=True, staff__branches=branch_id, groups__name=Role.CUSTOMER_CARE
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    if not agents:
+        return fallback
+    load = dict(
+        FollowUpCall.objects.filter(assigned_to__in=agents, status=CallStatus.DUE)
+        .values_list("assigned_to")
+        .annotate(n=Count("pk"))
+    )
+    return min(agents, key=lambda agent: (load.get(agent.pk, 0), agent.pk))
+
+
+def _call(*, branch_id, customer_id, vehicle_id, reason, due_on, fallback, **record) -> bool:
+    """Make the call once: the unique keys on its record keep a rerun from making it again."""
+    with transaction.atomic():
+        _row, created = FollowUpCall.objects.get_or_create(
+            reason=reason,
+            **record,
+            defaults={
+                "branch_id": branch_id,
+                "customer_id": customer_id,
+                "vehicle_id": vehicle_id,
+                "due_on": due_on,
+                "assigned_to": _agent_for(branch_id, fallback),
+            },
+        )
+    return created
+
+
+def follow_up_calls_generate(*, today: date | None = None) -> int:
+    """Daily: the follow-up calls falling due today (or missed in the last week): day 1, 7
+    and 30 after each delivery, the day after each closed work order, three days after each
+    complaint the customer confirmed closed. Returns the calls made; a rerun makes none."""
+    today = today or timezone.localdate()
+    made = 0
+    oldest = today - timedelta(days=max(DELIVERY_CALL_DAYS.values()) + CATCH_UP_DAYS)
+    deliveries = Delivery.objects.filter(
+        delivered_on__gte=oldest, delivered_on__lte=today - timedelta(days=1)
+    ).select_related("order__consultant", "vehicle")
+    for delivery in deliveries.iterator(chunk_size=CHUNK):
+        for reason, days in DELIVERY_CALL_DAYS.items():
+            due_on = delivery.delivered_on + timedelta(days=days)
+            if not due_on <= today < due_on + timedelta(days=CATCH_UP_DAYS):
+                continue
+            made += _call(
+                branch_id=delivery.order.branch_id, customer_id=delivery.order.customer_id,
+                vehicle_id=delivery.vehicle_id, reason=reason, due_on=due_on,
+                fallback=delivery.order.consultant, delivery=delivery,
+            )  # fmt: skip
+    closed_since = local_day_start(today - timedelta(days=SERVICE_CALL_DAYS + CATCH_UP_DAYS))
+    work_orders = WorkOrder.objects.filter(
+        status=WorkOrderStatus.CLOSED,
+        closed_at__gte=closed_since,
+        closed_at__lt=local_day_start(today),
+        follow_up_calls__isnull=True,
+    ).select_related("advisor")
+    for work_order in work_orders.iterator(chunk_size=CHUNK):
+        due_on = timezone.localdate(work_order.closed_at) + timedelta(days=SERVICE_CALL_DAYS)
+        made += _call(
+            branch_id=work_order.branch_id, customer_id=work_order.customer_id,
+            vehicle_id=work_order.vehicle_id, reason=CallReason.SERVICE, due_on=due_on,
+            fallback=work_order.advisor, work_order=work_order,
+        )  # fmt: skip
+    confirmed_since = local_day_start(today - timedelta(days=COMPLAINT_CALL_DAYS + CATCH_UP_DAYS))
+    complaints = Complaint.objects.filter(
+        status=ComplaintStatus.CLOSED,
+        confirmed_at__gte=confirmed_since,
+        confirmed_at__lt=local_day_end(today - timedelta(days=COMPLAINT_CALL_DAYS)),
+        follow_up_calls__isnull=True,
+    ).select_related("owner")
+    for complaint in complaints.iterator(chunk_size=CHUNK):
+        due_on = timezone.localdate(complaint.confirmed_at) + timedelta(days=COMPLAINT_CALL_DAYS)
+        made += _call(
+            branch_id=complaint.branch_id, customer_id=complaint.customer_id,
+            vehicle_id=complaint.vehicle_id, reason=CallReason.COMPLAINT, due_on=due_on,
+            fallback=complaint.owner, complaint=complaint,
+        )  # fmt: skip
+    return made
+
+
+@transaction.atomic
+def call_attempt_record(
+    *,
+    call: FollowUpCall,
+    outcome: str,
+    by: User,
+    score: int | None = None,
+    note: str = "",
+    issue: dict | None = None,
+) -> FollowUpCall:
+    """Log a try at a call. Reached, the call is done with the customer's satisfaction
+    (1–5) and what they said; an issue raised opens a complaint (channel: follow-up call).
+    Not reached, the call is due again tomorrow, until the third attempt, after which the
+    customer is unreachable. A call already done is refused."""
+    call = FollowUpCall.objects.select_for_update().get(pk=call.pk)
+    if call.status != CallStatus.DUE:
+        raise StateConflict(
+            "call_not_due",
+            _("This call is already %(status)s.") % {"status": call.get_status_display()},
+        )
+    if outcome not in CallOutcome.values:
+        raise DomainError("outcome_invalid", _("Choose what came of the call."), field="outcome")
+    reached = outcome == CallOutcome.REACHED
+    if reached and score is None:
+        raise DomainError(
+            "score_required", _("Ask the customer for a score from 1 to 5."), field="score"
+        )
+    if score is not None and not 1 <= score <= 5:
+        raise DomainError("score_invalid", _("A score is from 1 to 5."), field="score")
+    if issue and not reached:
+        raise DomainError(
+            "issue_needs_customer", _("An issue is raised by a customer reached."), field="issue"
+        )
+    now = timezone.now()
+    CallAttempt.objects.create(call=call, outcome=outcome, note=note.strip()[:300], by=by)
+    call.attempts += 1
+    if reached:
+        call.status, call.score, call.note = CallStatus.DONE, score, note.strip()
+        call.completed_by, call.completed_at = by, now
+        if issue:
+            call.raised_complaint = complaint_create(
+                branch=call.branch,
+                customer=call.customer,
+                by=by,
+                data={
+                    "vehicle": call.vehicle,
+                    "channel": ComplaintChannel.FOLLOW_UP,
+                    "work_order": call.work_order,
+                    **issue,
+                },
+            )
+        timeline_add(
+            customer=call.customer,
+            kind=timeline.CALL_DONE,
+            detail=f"{call.get_reason_display()} · {score}/5",
+            subject=call,
+            actor=by,
+        )
+    elif call.attempts >= MAX_ATTEMPTS:
+        call.status = CallStatus.UNREACHABLE
+        call.completed_by, call.completed_at = by, now
+    else:
+        call.due_on = timezone.localdate(now) + timedelta(days=1)
+    attribute_to(call, by, f"attempt {call.attempts}: {outcome}").save()
+    return call
+
+
+@transaction.atomic
+def call_reassign(*, call: FollowUpCall, to: User, by: User) -> FollowUpCall:
+    call = FollowUpCall.objects.select_for_update().get(pk=call.pk)
+    if call.status != CallStatus.DUE:
+        raise StateConflict("call_not_due", _("Only a call still to make is reassigned."))
+    if not _staff_of(call.branch_id, to):
+        raise DomainError(
+            "assignee_other_branch", _("Assign it to someone of the branch."), field="to"
+        )
+    call.assigned_to = to
+    attribute_to(call, by, "reassigned").save()
+    return call
+
+
+# --- Complaints -----------------------------------------------------------------------------
+
+
+def complaint_create(*, branch: Branch, customer: Customer, by: User, data: dict) -> Complaint:
+    """Record a complaint: its deadlines follow its severity; the owner (the person who
+    records it unless named) works in the branch. It goes on the customer's timeline."""
+    data = dict(data)
+    owner = data.pop("owner", None) or by
+    if not _staff_of(branch.pk, owner):
+        raise DomainError(
+            "owner_other_branch", _("The owner works in the complaint's branch."), field="owner"
+        )
+    if customer.branch_id != branch.pk and not _staff_of(customer.branch_id, by):
+        raise DomainError("customer_other_branch", _("Choose a customer of your branches."))
+    severity = data.get("severity")
+    if severity not in COMPLAINT_DEADLINES:
+        raise DomainError("severity_invalid", _("Choose the severity."), field="severity")
+    received_at = data.pop("received_at", None) or timezone.now()
+    respond_in, resolve_in = COMPLAINT_DEADLINES[severity]
+    complaint = Complaint(
+        branch=branch,
+        customer=customer,
+        owner=owner,
+        created_by=by,
+        received_at=received_at,
+        respond_by=received_at + respond_in,
+        resolve_by=received_at + resolve_in,
+        **data,
+    )
+    complaint.full_clean()
+    attribute_to(complaint, by).save()
+    timeline_add(
+        customer=customer,
+        kind=timeline.COMPLAINT_RECEIVED,
+        detail=f"{complaint.number} · {complaint.get_category_display()}",
+        subject=complaint,
+        actor=by,
+    )
+    if owner != by:
+        notify(
+            recipients=[owner],
+            key=f"care.complaint.{complaint.pk}",
+            title=_("Complaint to handle: %(number)s") % {"number": complaint.number},
+            url=complaint.get_absolute_url(),
+            branch=branch,
+        )
+    return complaint
+
+
+def _complaint_locked(complaint: Complaint) -> Complaint:
+    return Complaint.objects.select_for_update().get(pk=complaint.pk)
+
+
+@transaction.atomic
+def complaint_respond(*, complaint: Complaint, response: str, by: User) -> Complaint:
+    """The first response to the customer (by the respond-by deadline)."""
+    complaint = _complaint_locked(complaint)
+    if complaint.status != ComplaintStatus.OPEN:
+        raise StateConflict("complaint_not_open", _("This complaint was already answered."))
+    if not response.strip():
+        raise DomainError("response_required", _("Write what was told to the customer."),
+                          field="response")  # fmt: skip
+    complaint.response, complaint.responded_at = response.strip(), timezone.now()
+    complaint.status = ComplaintStatus.RESPONDED
+    attribute_to(complaint, by).save()
+    return complaint
+
+
+@transaction.atomic
+def complaint_resolve(*, complaint: Complaint, resolution: str, by: User) -> Complaint:
+    """A manager records how the complaint was resolved; the customer confirms it next."""
+    complaint = _complaint_locked(complaint)
+    if not by.has_perm("care.resolve_complaint"):
+        raise DomainError("not_a_manager", _("A manager resolves complaints."))
+    if complaint.status not in (ComplaintStatus.OPEN, ComplaintStatus.RESPONDED):
+        raise StateConflict("complaint_not_open", _("This complaint is already resolved."))
+    if not resolution.strip():
+        raise DomainError("resolution_required", _("Write how it was resolved."),
+                          field="resolution")  # fmt: skip
+    now = timezone.now()
+    if complaint.responded_at is None:
+        complaint.responded_at = now
+    complaint.resolution, complaint.resolved_by, complaint.resolved_at = (
+        resolution.strip(),
+        by,
+        now,
+    )
+    complaint.status = ComplaintStatus.RESOLVED
+    attribute_to(complaint, by).save()
+    timeline_add(
+        customer=complaint.customer,
+        kind=timeline.COMPLAINT_RESOLVED,
+        detail=complaint.number,
+        subject=complaint,
+        actor=by,
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_confirm(*, complaint: Complaint, by: User, note: str = "") -> Complaint:
+    """The customer confirms the resolution: the complaint is closed (a follow-up call
+    comes three days later)."""
+    complaint = _complaint_locked(complaint)
+    if complaint.status != ComplaintStatus.RESOLVED:
+        raise StateConflict(
+            "complaint_not_resolved", _("The customer confirms a resolved complaint.")
+        )
+    complaint.status, complaint.confirmed_at = ComplaintStatus.CLOSED, timezone.now()
+    complaint.confirmation_note = note.strip()[:300]
+    attribute_to(complaint, by).save()
+    timeline_add(
+        customer=complaint.customer,
+        kind=timeline.COMPLAINT_CLOSED,
+        detail=complaint.number,
+        subject=complaint,
+        actor=by,
+    )
+    return complaint
+
+
+def complaints_escalate(*, now: datetime | None = None) -> int:
+    """Hourly: a complaint without its first response past the respond-by time goes to
+    level 1, one unresolved past its resolve-by time to level 2; each level is reached once
+    and told to the owner and the branch's managers. Returns the escalations."""
+    now = now or timezone.now()
+    escalated = 0
+    targets = [
+        (1, Q(status=ComplaintStatus.OPEN, respond_by__lt=now)),
+        (
+            2,
+            Q(
+                status__in=[ComplaintStatus.OPEN, ComplaintStatus.RESPONDED],
+                resolve_by__lt=now,
+            ),
+        ),
+    ]
+    for level, late in targets:
+        for complaint in Complaint.objects.filter(late, escalation_level__lt=level).select_related(
+            "branch", "owner"
+        ):
+            with transaction.atomic():
+                if not Complaint.objects.filter(pk=complaint.pk, escalation_level__lt=level).update(
+                    escalation_level=level, escalated_at=now
+                ):
+                    continue
+                escalated += 1
+                notify(
+                    recipients=[complaint.owner, *branch_managers(complaint.branch)],
+                    key=f"care.complaint_escalated.{complaint.pk}.{level}",
+                    title=_("Complaint overdue: %(number)s") % {"number": complaint.number},
+                    body=_("Not answered in time") if level == 1 else _("Not resolved in time"),
+                    url=complaint.get_absolute_url(),
+                    branch=complaint.branch,
+                )
+    return escalated
+
+
+# --- Inquiries and suggestions --------------------------------------------------------------
+
+
+@transaction.atomic
+def inquiry_record(*, branch: Branch, customer: Customer, by: User, data: dict) -> Inquiry:
+    """Log what a customer asked or proposed (answered at once when the answer is given)."""
+    data = dict(data)
+    answer = (data.pop("answer", "") or "").strip()
+    inquiry = Inquiry(
+        branch=branch,
+        customer=customer,
+        recorded_by=by,
+        received_at=data.pop("received_at", None) or timezone.now(),
+        **data,
+    )
+    if answer:
+        inquiry.answer, inquiry.answered_by, inquiry.answered_at = answer, by, timezone.now()
+    inquiry.full_clean()
+    attribute_to(inquiry, by).save()
+    timeline_add(
+        customer=customer,
+        kind=timeline.INQUIRY if inquiry.kind == InquiryKind.INQUIRY else timeline.SUGGESTION,
+        detail=inquiry.subject[:120],
+        subject=inquiry,
+        actor=by,
+    )
+    return inquiry
+
+
+@transaction.atomic
+def inquiry_answer(*, inquiry: Inquiry, answer: str, by: User) -> Inquiry:
+    inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
+    if inquiry.answered_at is not None:
+        raise StateConflict("inquiry_answered", _("This was already answered."))
+    if not answer.strip():
+        raise DomainError("answer_required", _("Write the answer."), field="answer")
+    inquiry.answer, inquiry.answered_by, inquiry.answered_at = answer.strip(), by, timezone.now()
+    attribute_to(inquiry, by).save()
+    return inquiry
+
+
+# --- Segments -------------------------------------------------------------------------------
+
+
+def _by_customer(queryset, field: str, aggregate) -> dict:
+    return dict(queryset.values_list(field).annotate(value=aggregate).values_list(field, "value"))
+
+
+def _segment_rows(branch: Branch, today: date) -> list[CustomerSegment]:
+    """Every customer of the branch with their segments, computed a chunk at a time."""
+    year_ago = local_day_start(today - timedelta(days=365))
+    half_year_ago = local_day_start(today - timedelta(days=COMPLAINT_MONTHS_DAYS))
+    near_churn_days = int(SERVICE_INTERVAL_DAYS * NEAR_CHURN_FACTOR)
+    rows = []
+    ids = list(
+        Customer.objects.filter(branch=branch, merged_into__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        closed = WorkOrder.objects.filter(customer_id__in=chunk, status=WorkOrderStatus.CLOSED)
+        service_revenue = _by_customer(
+            Settlement.objects.filter(work_order__customer_id__in=chunk, settled_at__gte=year_ago),
+            "work_order__customer",
+            Sum("customer_amount"),
+        )
+        sales_revenue = _by_customer(
+            Order.objects.filter(
+                customer_id__in=chunk, status=OrderStatus.DELIVERED, delivered_at__gte=year_ago
+            ),
+            "customer",
+            Sum("total_price"),
+        )
+        last_visit = _by_customer(closed, "customer", Max("closed_at"))
+        last_maintenance = _by_customer(
+            closed.filter(service_type=ServiceType.MAINTENANCE), "customer", Max("closed_at")
+        )
+        last_repair = _by_customer(
+            closed.filter(service_type__in=REPAIR_TYPES), "customer", Max("closed_at")
+        )
+        last_complaint = _by_customer(
+            Complaint.objects.filter(customer_id__in=chunk, received_at__gte=half_year_ago),
+            "customer",
+            Max("received_at"),
+        )
+        vehicles: dict[int, tuple] = {}
+        for owner, delivered_on, segment in (
+            Vehicle.objects.filter(owner_id__in=chunk)
+            .with_age_segment(today)
+            .order_by("owner", F("delivery_date").desc(nulls_last=True), "-pk")
+            .values_list("owner", "delivery_date", "age_segment")
+        ):
+            vehicles.setdefault(owner, (delivered_on, segment))
+        lost = set(
+            Lead.objects.filter(customer_id__in=chunk, status=LeadStatus.LOST).values_list(
+                "customer", flat=True
+            )
+        ) | set(
+            Customer.objects.filter(pk__in=chunk, ownerships__ended_on__isnull=False)
+            .exclude(vehicles__isnull=False)
+            .values_list("pk", flat=True)
+        )
+        for customer_id in chunk:
+            visited = last_visit.get(customer_id)
+            since = timezone.localdate(visited) if visited else None
+            owned = vehicles.get(customer_id)
+            reference = since or (owned[0] if owned else None)
+            abnormal = []
+            if owned and reference:
+                idle = (today - reference).days
+                if near_churn_days < idle <= LONG_INACTIVE_DAYS:
+                    abnormal.append(AbnormalReason.NEAR_CHURN)
+                if idle > LONG_INACTIVE_DAYS:
+                    abnormal.append(AbnormalReason.LONG_INACTIVE)
+            complained = last_complaint.get(customer_id)
+            if complained and (visited is None or visited < complained):
+                abnormal.append(AbnormalReason.COMPLAINED)
+            repaired = last_repair.get(customer_id)
+            maintained = last_maintenance.get(customer_id)
+            if repaired and repaired >= year_ago and (maintained is None or maintained < year_ago):
+                abnormal.append(AbnormalReason.REPAIR_ONLY)
+            if owned:
+                lifecycle = Lifecycle.OWNER
+            elif customer_id in lost:
+                lifecycle = Lifecycle.LOST
+            else:
+                lifecycle = Lifecycle.PROSPECT
+            revenue = (service_revenue.get(customer_id) or Decimal("0")) + (
+                sales_revenue.get(customer_id) or Decimal("0")
+            )
+            rows.append(
+                CustomerSegment(
+                    customer_id=customer_id,
+                    lifecycle=lifecycle,
+                    revenue_12m=revenue,
+                    abnormal=abnormal,
+                    vehicle_age=owned[1] if owned else "",
+                    last_visit_on=since,
+                    computed_on=today,
+                )
+            )
+    return rows
+
+
+def _mark_key_customers(rows: list[CustomerSegment]) -> None:
+    """The top 20% of the branch's customers by 12 months' revenue (of those with any)."""
+    earning = sorted((row for row in rows if row.revenue_12m > 0), key=lambda r: -r.revenue_12m)
+    keep = math.ceil(len(earning) * KEY_CUSTOMER_SHARE)
+    for row in earning[:keep]:
+        row.key_customer = True
+
+
+def segments_compute(*, branch: Branch, today: date | None = None) -> int:
+    """Recompute the segments of every customer of the branch (nightly, or on demand): a
+    rerun replaces each customer's row. Returns the customers computed."""
+    today = today or timezone.localdate()
+    rows = _segment_rows(branch, today)
+    _mark_key_customers(rows)
+    fields = [
+        "lifecycle", "revenue_12m", "key_customer", "abnormal", "vehicle_age", "last_visit_on",
+        "computed_on",
+    ]  # fmt: skip
+    for start in range(0, len(rows), CHUNK):
+        with transaction.atomic():
+            CustomerSegment.objects.bulk_create(
+                rows[start : start + CHUNK],
+                update_conflicts=True,
+                unique_fields=["customer"],
+                update_fields=fields,
+            )
+    return len(rows)
