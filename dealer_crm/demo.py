@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from archives.demo import archives_demo_create
 from archives.models import VehicleFile
+from customers.care.demo import care_demo_create
 from customers.choices import (
     ConsentChannel,
     CustomerCategory,
@@ -948,6 +949,7 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
             vin=lambda series, model_year: builder.vin(MODELS[series], model_year),
         )
         archives_demo_create(branches=list(branches.values()), users=users)
+        care_demo_create(branches=list(branches.values()), users=users)
         counts = _counts(dealer_group)
 
     seconds = round(time.monotonic() - started, 2)

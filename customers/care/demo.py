@@ -1,0 +1,194 @@
+"""Customer care of the demo, run by the care agent 林美玲 for both branches: five weeks of
+follow-up calls generated day by day as the daily job does and made on their days — most
+customers reached and satisfied, a few not reached three times, one unhappy customer whose
+call opened a complaint that was resolved, confirmed and called back — then today's queue
+still to call. Complaints in each state (one critical, unanswered past its two hours and
+escalated), inquiries and suggestions with their answers (one still unanswered), the
+customers' segments computed, and the scheduled jobs' first runs on the operations page.
+
+Everything goes through the care services, then is moved back to when it happened. Loading
+twice changes nothing.
+"""
+
+import random
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from customers.models import Customer
+from dealer_crm.models import Branch
+from dealer_crm.periods import LOCAL_TIME_ZONE
+
+from . import services, tasks
+from .choices import (
+    CallOutcome,
+    CallStatus,
+    ComplaintCategory,
+    ComplaintChannel,
+    InquiryKind,
+    Severity,
+)
+from .models import CallAttempt, Complaint, FollowUpCall, Inquiry
+
+HISTORY_DAYS = 35
+SEED = 20261201
+NOTES = {
+    5: ["交车讲解很详细，很满意", "顾问服务热情", "保养很快，价格透明", "洗车很干净"],
+    4: ["整体满意，等待时间稍长", "车况良好", "希望能提前短信提醒取车"],
+    3: ["一般，休息区太吵", "价格偏高"],
+}
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=LOCAL_TIME_ZONE)
+
+
+def _made(call: FollowUpCall, agent: User, rng: random.Random, unhappy: bool) -> None:
+    """Make a past call on its day: reached and scored, or three times not reached."""
+    day = call.due_on
+    if not unhappy and rng.random() < 0.12:
+        for attempt in range(services.MAX_ATTEMPTS):
+            services.call_attempt_record(call=call, outcome=CallOutcome.NO_ANSWER, by=agent)
+            CallAttempt.objects.filter(pk=call.tries.order_by("-pk").first().pk).update(
+                at=_at(day + timedelta(days=attempt), 10 + attempt)
+            )
+        last_try = day + timedelta(days=services.MAX_ATTEMPTS - 1)
+        FollowUpCall.objects.filter(pk=call.pk).update(
+            due_on=last_try, completed_at=_at(last_try, 12)
+        )
+        return
+    if unhappy:
+        score, note = 2, "交车时等了两个多小时，没人告知进度"
+        issue = {
+            "category": ComplaintCategory.WAITING,
+            "severity": Severity.MEDIUM,
+            "description": "客户回访反映：取车时等待两个多小时，期间无人告知维修进度。",
+        }
+    else:
+        score = rng.choice([5, 5, 5, 4, 4, 3])
+        note, issue = rng.choice(NOTES[score]), None
+    call = services.call_attempt_record(
+        call=call, outcome=CallOutcome.REACHED, by=agent, score=score, note=note, issue=issue
+    )
+    called_at = _at(day, 10, rng.randint(0, 59))
+    FollowUpCall.objects.filter(pk=call.pk).update(completed_at=called_at)
+    CallAttempt.objects.filter(call=call).update(at=called_at)
+    if call.raised_complaint_id:
+        Complaint.objects.filter(pk=call.raised_complaint_id).update(
+            received_at=called_at,
+            respond_by=called_at + services.COMPLAINT_DEADLINES[Severity.MEDIUM][0],
+            resolve_by=called_at + services.COMPLAINT_DEADLINES[Severity.MEDIUM][1],
+        )
+
+
+def _calls(today: date, agent: User, manager: User, rng: random.Random) -> None:
+    """The daily job run for each of the last five weeks, each day's calls made that day;
+    the unhappy customer's complaint resolved and confirmed, then called back."""
+    unhappy_done = False
+    for back in range(HISTORY_DAYS, 0, -1):
+        day = today - timedelta(days=back)
+        services.follow_up_calls_generate(today=day)
+        made = FollowUpCall.objects.filter(status=CallStatus.DUE, due_on__lte=day - timedelta(1))
+        for call in made:
+            unhappy = not unhappy_done and call.work_order_id is not None and back < 20
+            _made(call, agent, rng, unhappy)
+            unhappy_done = unhappy_done or unhappy
+    raised = Complaint.objects.filter(raised_by_call__isnull=False).first()
+    if raised is not None:
+        received = raised.received_at
+        services.complaint_respond(
+            complaint=raised, response="已致电致歉，说明当日工位紧张的原因", by=agent
+        )
+        services.complaint_resolve(
+            complaint=raised,
+            resolution="赠送一次免费保养工时并安排专人跟进取车进度提醒",
+            by=manager,
+        )
+        services.complaint_confirm(complaint=raised, by=agent, note="客户表示接受，谢谢关心")
+        Complaint.objects.filter(pk=raised.pk).update(
+            responded_at=received + timedelta(hours=3),
+            resolved_at=received + timedelta(days=1),
+            confirmed_at=received + timedelta(days=2),
+        )
+        confirmed_on = timezone.localdate(received + timedelta(days=2))
+        for back in range((today - confirmed_on).days, -1, -1):
+            services.follow_up_calls_generate(today=today - timedelta(days=back))
+
+
+def _complaints(branch: Branch, agent: User, manager: User, now: datetime) -> None:
+    customers = list(Customer.objects.filter(branch=branch).order_by("pk")[5:9])
+    if len(customers) < 4:
+        return
+    services.complaint_create(
+        branch=branch, customer=customers[0], by=agent,
+        data={"channel": ComplaintChannel.PHONE, "category": ComplaintCategory.SERVICE_QUALITY,
+              "severity": Severity.CRITICAL, "received_at": now - timedelta(hours=3),
+              "description": "保养后第二天发动机故障灯亮，要求立即处理"},
+    )  # fmt: skip
+    responded = services.complaint_create(
+        branch=branch, customer=customers[1], by=agent,
+        data={"channel": ComplaintChannel.WECHAT, "category": ComplaintCategory.PRICE,
+              "severity": Severity.MEDIUM, "description": "结算金额比报价高 300 元，未事先告知",
+              "received_at": now - timedelta(hours=20)},
+    )  # fmt: skip
+    services.complaint_respond(
+        complaint=responded, response="已核对结算单，增项为刹车油更换，正与客户沟通", by=agent
+    )
+    resolved = services.complaint_create(
+        branch=branch, customer=customers[2], by=agent,
+        data={"channel": ComplaintChannel.WALK_IN, "category": ComplaintCategory.ATTITUDE,
+              "severity": Severity.LOW, "description": "前台接待态度冷淡", "received_at":
+              now - timedelta(days=3)},
+    )  # fmt: skip
+    services.complaint_respond(complaint=resolved, response="已向客户致歉", by=agent)
+    services.complaint_resolve(
+        complaint=resolved, resolution="接待人员已培训，店长致电致歉", by=manager
+    )
+    Complaint.objects.filter(pk=responded.pk).update(responded_at=now - timedelta(hours=18))
+    Complaint.objects.filter(pk=resolved.pk).update(
+        responded_at=now - timedelta(days=3) + timedelta(hours=5),
+        resolved_at=now - timedelta(days=1),
+    )
+    services.complaints_escalate(now=now)
+
+
+def _inquiries(branch: Branch, agent: User, now: datetime) -> None:
+    customers = list(Customer.objects.filter(branch=branch).order_by("pk")[10:16])
+    asked = [
+        (InquiryKind.INQUIRY, "首保需要带哪些资料？", "带行驶证和保养手册，首保免工时费。"),
+        (InquiryKind.INQUIRY, "周末可以预约保养吗？", "周六日 8:30–17:30 均可预约。"),
+        (InquiryKind.INQUIRY, "原厂轮胎可以换品牌吗？", "可以，配件部可提供米其林、马牌报价。"),
+        (InquiryKind.SUGGESTION, "希望休息区增加儿童游乐角", "已转店长，计划下季度改造。"),
+        (InquiryKind.SUGGESTION, "建议取车前发微信提醒", "感谢建议，已反馈服务部。"),
+        (InquiryKind.INQUIRY, "延保产品怎么收费？", ""),
+    ]
+    for index, (customer, (kind, subject, answer)) in enumerate(
+        zip(customers, asked, strict=False)
+    ):
+        inquiry = services.inquiry_record(
+            branch=branch, customer=customer, by=agent,
+            data={"kind": kind, "channel": ComplaintChannel.PHONE, "subject": subject,
+                  "answer": answer, "received_at": now - timedelta(days=12 - 2 * index)},
+        )  # fmt: skip
+        if answer:
+            Inquiry.objects.filter(pk=inquiry.pk).update(
+                answered_at=now - timedelta(days=12 - 2 * index) + timedelta(minutes=20)
+            )
+
+
+def care_demo_create(*, branches: list[Branch], users: dict[str, User]) -> None:
+    """Customer care of the demo branches. Does nothing when their calls exist."""
+    if FollowUpCall.objects.filter(branch__in=branches).exists():
+        return
+    agent, manager = users["customer_care"], users["branch_manager"]
+    rng = random.Random(SEED)
+    now = timezone.now()
+    _calls(timezone.localdate(now), agent, manager, rng)
+    for branch in branches:
+        resolver = manager if manager.staff.branches.filter(pk=branch.pk).exists() else None
+        _complaints(branch, agent, resolver or users["group_manager"], now)
+        _inquiries(branch, agent, now)
+    tasks.follow_up_calls_task()
+    tasks.complaints_escalate_task()
+    tasks.segments_task()
