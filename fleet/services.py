@@ -511,8 +511,8 @@ def _request_create(model, *, deal: FleetDeal, by: User, data: dict):
     )  # fmt: skip
     request.full_clean()
     attribute_to(request, by).save()
-    notify(
-        recipients=branch_managers(deal.branch),
+    notify(  # the requester cannot decide it, so is not asked to
+        recipients=branch_managers(deal.branch).exclude(pk=by.pk),
         key=f"fleet-{model._meta.model_name}-{request.pk}",
         title=_("%(what)s for %(deal)s awaits your decision")
         % {"what": model._meta.verbose_name, "deal": deal.title},

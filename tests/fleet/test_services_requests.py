@@ -68,6 +68,16 @@ def test_a_request_is_due_48_hours_after_it_is_made_and_told_to_the_managers(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_a_manager_who_asks_is_not_asked_to_decide_it(deal, sales_manager, branch_manager, kind):
+    # when the sales manager raises a request himself
+    ask(kind, deal, sales_manager)
+    # then only the other manager is asked: nobody decides their own request
+    assert list(Notification.objects.values_list("recipient__username", flat=True)) == [
+        branch_manager.username
+    ]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("units", [0, -3])
 def test_a_request_for_no_units_is_refused(deal, fleet_manager, sales_manager, kind, units):
     before = counts()
