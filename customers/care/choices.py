@@ -79,3 +79,25 @@ class AbnormalReason(models.TextChoices):
     LONG_INACTIVE = "long_inactive", _("Long inactive (长期未入库)")
     COMPLAINED = "complained", _("Complained, not back since (曾抱怨或投诉)")
     REPAIR_ONLY = "repair_only", _("Repairs, no maintenance (只维修不保养)")
+
+
+class ReminderKind(models.TextChoices):
+    MAINTENANCE = "maintenance", _("Maintenance due")
+    INSURANCE = "insurance", _("Insurance renewal")
+    INSPECTION = "inspection", _("Annual inspection")
+    WARRANTY = "warranty", _("Warranty expiry")
+    BIRTHDAY = "birthday", _("Birthday greeting")
+    HOLIDAY = "holiday", _("Holiday greeting")
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    WECHAT = "wechat", _("WeChat")
+    EMAIL = "email", _("E-mail")
+
+
+class MessageStatus(models.TextChoices):
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    NO_CONSENT = "no_consent", _("Not sent: no consent")
+    NO_ADDRESS = "no_address", _("Not sent: no phone or e-mail")

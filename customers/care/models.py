@@ -1,6 +1,6 @@
 """Customer care: the follow-up calls (回访) and each attempt at them, complaints (投诉) with
 their deadlines and escalation, inquiries and suggestions (咨询, 建议), the customer segments
-recomputed nightly."""
+recomputed nightly, and the reminders and every message sent to a customer."""
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -19,11 +19,14 @@ from .choices import (
     CallOutcome,
     CallReason,
     CallStatus,
+    Channel,
     ComplaintCategory,
     ComplaintChannel,
     ComplaintStatus,
     InquiryKind,
     Lifecycle,
+    MessageStatus,
+    ReminderKind,
     Severity,
 )
 
@@ -315,3 +318,74 @@ class CustomerSegment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.get_lifecycle_display()}"
+
+
+class Reminder(models.Model):
+    """A reminder due to a customer on a day — maintenance, insurance, inspection, warranty,
+    birthday, holiday — made once per customer, vehicle, kind and day by the nightly job and
+    sent on its day through the customer's channel."""
+
+    branch_lookup = "customer__branch"
+
+    customer = customer_key(related_name="reminders")
+    vehicle = vehicle_key(null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=ReminderKind.choices)
+    due_on = models.DateField(_("send on"))
+    about_on = models.DateField(
+        _("date it is about"), help_text=_("The expiry, due date, birthday or holiday.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = BranchScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "vehicle", "kind", "about_on"],
+                name="one_reminder_per_occasion",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [models.Index(fields=["due_on"], name="reminder_due")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.get_kind_display()} · {self.about_on}"
+
+
+class Message(models.Model):
+    """Every message sent (or withheld) to a customer: the channel, where to, the text in
+    the language it went out in, and what happened."""
+
+    branch_lookup = "customer__branch"
+
+    customer = customer_key(related_name="messages")
+    reminder = models.OneToOneField(
+        Reminder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="message",
+        verbose_name=_("reminder"),
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    address = models.CharField(_("sent to"), max_length=120, blank=True)
+    language = models.CharField(_("language"), max_length=10)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"), max_length=2000)
+    status = models.CharField(_("status"), max_length=20, choices=MessageStatus.choices)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    sent_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    objects = BranchScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-sent_at"], name="message_customer_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.get_channel_display()} · {self.get_status_display()}"

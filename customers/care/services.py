@@ -1,44 +1,59 @@
 """Every write of customer care: follow-up calls generated from deliveries, closed work
 orders and closed complaints, and logged attempt by attempt; complaints from receipt to the
 customer's confirmation, with deadlines by severity and escalation; inquiries and
-suggestions with their answers; the nightly customer segments."""
+suggestions with their answers; the nightly customer segments; reminders made and sent
+through the notification layer, every message logged."""
 
 import math
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from lunardate import LunarDate
 
-from customers.models import Customer, Vehicle
+from customers.models import Customer, OdometerReading, Vehicle
 from customers.services import timeline_add
 from dealer_crm.audit import attribute_to
 from dealer_crm.choices import Role
 from dealer_crm.errors import DomainError, StateConflict
 from dealer_crm.models import Branch
 from dealer_crm.notifications import branch_managers, notify
-from dealer_crm.periods import local_day_end, local_day_start
+from dealer_crm.periods import add_months, local_day_end, local_day_start
 from sales.choices import LeadStatus, OrderStatus
 from sales.models import Delivery, Lead, Order
 from service.choices import ServiceType, WorkOrderStatus
 from service.models import Settlement, WorkOrder
 
-from . import timeline
+from . import messaging, timeline
 from .choices import (
     AbnormalReason,
     CallOutcome,
     CallReason,
     CallStatus,
+    Channel,
     ComplaintChannel,
     ComplaintStatus,
     InquiryKind,
     Lifecycle,
+    MessageStatus,
+    ReminderKind,
     Severity,
 )
-from .models import CallAttempt, Complaint, CustomerSegment, FollowUpCall, Inquiry
+from .models import (
+    CallAttempt,
+    Complaint,
+    CustomerSegment,
+    FollowUpCall,
+    Inquiry,
+    Message,
+    Reminder,
+)
 
 # Follow-up calls after a delivery, by the day after it they fall due.
 DELIVERY_CALL_DAYS = {
@@ -51,7 +66,8 @@ DELIVERY_CALL_DAYS = {
 SERVICE_CALL_DAYS = 1
 SERVICE_CALL_WITHIN_DAYS = 3
 COMPLAINT_CALL_DAYS = 3
-# Calls of records this many days old are still made when the job missed days.
+# A call the job missed (it did not run that day) is still made on any of this many days
+# from its due day on, and never after.
 CATCH_UP_DAYS = 7
 # A customer not reached is tried again the next day, three attempts in all.
 MAX_ATTEMPTS = 3
@@ -131,7 +147,7 @@ def follow_up_calls_generate(*, today: date | None = None) -> int:
     complaint the customer confirmed closed. Returns the calls made; a rerun makes none."""
     today = today or timezone.localdate()
     made = 0
-    oldest = today - timedelta(days=max(DELIVERY_CALL_DAYS.values()) + CATCH_UP_DAYS)
+    oldest = today - timedelta(days=max(DELIVERY_CALL_DAYS.values()) + CATCH_UP_DAYS - 1)
     deliveries = Delivery.objects.filter(
         delivered_on__gte=oldest, delivered_on__lte=today - timedelta(days=1)
     ).select_related("order__consultant", "vehicle")
@@ -145,7 +161,7 @@ def follow_up_calls_generate(*, today: date | None = None) -> int:
                 vehicle_id=delivery.vehicle_id, reason=reason, due_on=due_on,
                 fallback=delivery.order.consultant, delivery=delivery,
             )  # fmt: skip
-    closed_since = local_day_start(today - timedelta(days=SERVICE_CALL_DAYS + CATCH_UP_DAYS))
+    closed_since = local_day_start(today - timedelta(days=SERVICE_CALL_DAYS + CATCH_UP_DAYS - 1))
     work_orders = WorkOrder.objects.filter(
         status=WorkOrderStatus.CLOSED,
         closed_at__gte=closed_since,
@@ -159,7 +175,9 @@ def follow_up_calls_generate(*, today: date | None = None) -> int:
             vehicle_id=work_order.vehicle_id, reason=CallReason.SERVICE, due_on=due_on,
             fallback=work_order.advisor, work_order=work_order,
         )  # fmt: skip
-    confirmed_since = local_day_start(today - timedelta(days=COMPLAINT_CALL_DAYS + CATCH_UP_DAYS))
+    confirmed_since = local_day_start(
+        today - timedelta(days=COMPLAINT_CALL_DAYS + CATCH_UP_DAYS - 1)
+    )
     complaints = Complaint.objects.filter(
         status=ComplaintStatus.CLOSED,
         confirmed_at__gte=confirmed_since,
@@ -260,6 +278,7 @@ def call_reassign(*, call: FollowUpCall, to: User, by: User) -> FollowUpCall:
 # --- Complaints -----------------------------------------------------------------------------
 
 
+@transaction.atomic
 def complaint_create(*, branch: Branch, customer: Customer, by: User, data: dict) -> Complaint:
     """Record a complaint: its deadlines follow its severity; the owner (the person who
     records it unless named) works in the branch. It goes on the customer's timeline."""
@@ -522,7 +541,8 @@ def _segment_rows(branch: Branch, today: date) -> list[CustomerSegment]:
             visited = last_visit.get(customer_id)
             since = timezone.localdate(visited) if visited else None
             owned = vehicles.get(customer_id)
-            reference = since or (owned[0] if owned else None)
+            # Idle since the last visit, or since the newest car was delivered if later.
+            reference = max(filter(None, [since, owned[0] if owned else None]), default=None)
             abnormal = []
             if owned and reference:
                 idle = (today - reference).days
@@ -561,11 +581,15 @@ def _segment_rows(branch: Branch, today: date) -> list[CustomerSegment]:
 
 
 def _mark_key_customers(rows: list[CustomerSegment]) -> None:
-    """The top 20% of the branch's customers by 12 months' revenue (of those with any)."""
+    """The top 20% of the branch's customers by 12 months' revenue (of those with any);
+    a customer level with the last of them is one too, never left out by a tie."""
     earning = sorted((row for row in rows if row.revenue_12m > 0), key=lambda r: -r.revenue_12m)
     keep = math.ceil(len(earning) * KEY_CUSTOMER_SHARE)
-    for row in earning[:keep]:
-        row.key_customer = True
+    if not keep:
+        return
+    least = earning[keep - 1].revenue_12m
+    for row in earning:
+        row.key_customer = row.revenue_12m >= least
 
 
 def segments_compute(*, branch: Branch, today: date | None = None) -> int:
@@ -587,3 +611,285 @@ def segments_compute(*, branch: Branch, today: date | None = None) -> int:
                 update_fields=fields,
             )
     return len(rows)
+
+
+# --- Reminders and messages -----------------------------------------------------------------
+
+# How many days before the date it is about a reminder goes out, by kind.
+REMINDER_LEAD_DAYS = {
+    ReminderKind.MAINTENANCE: 7,
+    ReminderKind.INSURANCE: 30,
+    ReminderKind.INSPECTION: 30,
+    ReminderKind.WARRANTY: 30,
+    ReminderKind.BIRTHDAY: 0,
+    ReminderKind.HOLIDAY: 1,
+}
+# Maintenance every 5,000 km or 6 months, whichever comes first (DOMAIN §7).
+MAINTENANCE_KM = 5000
+MAINTENANCE_MONTHS = 6
+# Odometer history needed to project a vehicle's mileage.
+MILEAGE_MIN_DAYS = 14
+# Reminders of the last days are still made when the job missed them.
+REMINDER_CATCH_UP_DAYS = 3
+# The greetings sent to every customer who agreed to hear from us: (key, lunar?, month, day).
+HOLIDAYS = [
+    ("spring_festival", True, 1, 1),
+    ("mid_autumn", True, 8, 15),
+    ("national_day", False, 10, 1),
+]
+MESSAGE_TEXTS = {
+    ReminderKind.MAINTENANCE: (
+        gettext_lazy("Maintenance due"),
+        gettext_lazy(
+            "Dear %(name)s, your %(vehicle)s is due for maintenance around %(date)s "
+            "(every 5,000 km or 6 months). Book a visit: %(branch)s, %(phone)s."
+        ),
+    ),
+    ReminderKind.INSURANCE: (
+        gettext_lazy("Insurance renewal"),
+        gettext_lazy(
+            "Dear %(name)s, the insurance of your %(vehicle)s runs out on %(date)s. "
+            "%(branch)s can renew it for you: %(phone)s."
+        ),
+    ),
+    ReminderKind.INSPECTION: (
+        gettext_lazy("Annual inspection"),
+        gettext_lazy(
+            "Dear %(name)s, the annual inspection of your %(vehicle)s is due by %(date)s. "
+            "%(branch)s can prepare it: %(phone)s."
+        ),
+    ),
+    ReminderKind.WARRANTY: (
+        gettext_lazy("Warranty expiry"),
+        gettext_lazy(
+            "Dear %(name)s, the warranty of your %(vehicle)s ends on %(date)s. A free check "
+            "before then at %(branch)s: %(phone)s."
+        ),
+    ),
+    ReminderKind.BIRTHDAY: (
+        gettext_lazy("Happy birthday"),
+        gettext_lazy("Dear %(name)s, %(branch)s wishes you a happy birthday!"),
+    ),
+    ReminderKind.HOLIDAY: (
+        gettext_lazy("Season's greetings"),
+        gettext_lazy("Dear %(name)s, %(branch)s wishes you and your family a happy holiday!"),
+    ),
+}
+
+
+def lunar_to_solar(year: int, month: int, day: int) -> date:
+    """The solar date of a lunar month and day in a lunar year; a 30th the month lacks that
+    year falls on its 29th."""
+    try:
+        return LunarDate(year, month, day).to_solar_date()
+    except ValueError:
+        return LunarDate(year, month, day - 1).to_solar_date()
+
+
+def birthday_in(customer: Customer, year: int) -> date | None:
+    """The day the customer celebrates their birthday in a year: the solar date, or the
+    solar date of their lunar birthday (农历生日) when they celebrate that one."""
+    born = customer.birthday
+    if born is None:
+        return None
+    if customer.birthday_is_lunar:
+        lunar = LunarDate.from_solar_date(born.year, born.month, born.day)
+        return lunar_to_solar(year, lunar.month, lunar.day)
+    if (born.month, born.day) == (2, 29):
+        try:
+            return date(year, 2, 29)
+        except ValueError:
+            return date(year, 2, 28)
+    return born.replace(year=year)
+
+
+def holidays_in(year: int) -> list[tuple[str, date]]:
+    return [
+        (key, lunar_to_solar(year, month, day) if lunar else date(year, month, day))
+        for key, lunar, month, day in HOLIDAYS
+    ]
+
+
+def maintenance_due(vehicle: Vehicle, last_on: date, last_km: int, readings: list) -> date:
+    """When a vehicle needs its next maintenance: 6 months after the last one, or sooner when
+    its average daily mileage (from its odometer history) reaches 5,000 km first."""
+    by_time = add_months(last_on, MAINTENANCE_MONTHS)
+    readings = sorted(readings)  # (read_on, km)
+    if len(readings) < 2 or (readings[-1][0] - readings[0][0]).days < MILEAGE_MIN_DAYS:
+        return by_time
+    (first_on, first_km), (latest_on, latest_km) = readings[0], readings[-1]
+    per_day = (latest_km - first_km) / (latest_on - first_on).days
+    if per_day <= 0:
+        return by_time
+    days_left = (last_km + MAINTENANCE_KM - latest_km) / per_day
+    return min(by_time, latest_on + timedelta(days=max(0, math.floor(days_left))))
+
+
+def _reminder(rows: list, customer_id, vehicle_id, kind, about_on, today) -> None:
+    due_on = about_on - timedelta(days=REMINDER_LEAD_DAYS[kind])
+    if today - timedelta(days=REMINDER_CATCH_UP_DAYS) <= due_on <= today:
+        rows.append(
+            Reminder(
+                customer_id=customer_id, vehicle_id=vehicle_id, kind=kind, due_on=due_on,
+                about_on=about_on,
+            )
+        )  # fmt: skip
+
+
+def _vehicle_reminders(chunk: list[Vehicle], today: date) -> list[Reminder]:
+    ids = [vehicle.pk for vehicle in chunk]
+    readings: dict[int, list] = {}
+    for vehicle_id, read_on, km in OdometerReading.objects.filter(
+        vehicle_id__in=ids, is_replacement=False
+    ).values_list("vehicle", "read_on", "km"):
+        readings.setdefault(vehicle_id, []).append((read_on, km))
+    last_maintenance: dict[int, tuple] = {}
+    for vehicle_id, closed_at, km in (
+        WorkOrder.objects.filter(
+            vehicle_id__in=ids,
+            status=WorkOrderStatus.CLOSED,
+            service_type=ServiceType.MAINTENANCE,
+        )
+        .order_by("vehicle", "-closed_at")
+        .values_list("vehicle", "closed_at", "mileage_in")
+    ):
+        last_maintenance.setdefault(vehicle_id, (timezone.localdate(closed_at), km))
+    rows: list[Reminder] = []
+    for vehicle in chunk:
+        owner = vehicle.owner_id
+        for kind, about_on in (
+            (ReminderKind.INSURANCE, vehicle.insurance_expiry),
+            (ReminderKind.INSPECTION, vehicle.inspection_due),
+            (ReminderKind.WARRANTY, vehicle.warranty_end_date),
+        ):
+            if about_on:
+                _reminder(rows, owner, vehicle.pk, kind, about_on, today)
+        last = last_maintenance.get(vehicle.pk) or (
+            (vehicle.delivery_date, 0) if vehicle.delivery_date else None
+        )
+        if last:
+            due = maintenance_due(vehicle, last[0], last[1], readings.get(vehicle.pk, []))
+            _reminder(rows, owner, vehicle.pk, ReminderKind.MAINTENANCE, due, today)
+    return rows
+
+
+def reminders_generate(*, today: date | None = None) -> int:
+    """Nightly: the reminders whose day has come (or came in the last 3 days): maintenance
+    (projected), insurance renewal, annual inspection and warranty expiry of every vehicle,
+    customers' birthdays (solar or lunar as they celebrate them) and the holiday greetings.
+    Each occasion is reminded once (a unique key); a rerun makes none twice. Returns the
+    reminders made."""
+    today = today or timezone.localdate()
+    made = 0
+    vehicles = Vehicle.objects.filter(owner__merged_into__isnull=True).order_by("pk")
+    last_id = 0
+    while chunk := list(vehicles.filter(pk__gt=last_id)[:CHUNK]):
+        last_id = chunk[-1].pk
+        made += _bulk(_vehicle_reminders(chunk, today))
+    holidays = [
+        (about_on, key)
+        for year in (today.year, today.year + 1)
+        for key, about_on in holidays_in(year)
+    ]
+    customers = Customer.objects.filter(merged_into__isnull=True).order_by("pk")
+    last_id = 0
+    while chunk := list(
+        customers.filter(pk__gt=last_id).only("pk", "birthday", "birthday_is_lunar")[:CHUNK]
+    ):
+        last_id = chunk[-1].pk
+        rows: list[Reminder] = []
+        for customer in chunk:
+            for year in (today.year, today.year + 1):
+                born = birthday_in(customer, year)
+                if born:
+                    _reminder(rows, customer.pk, None, ReminderKind.BIRTHDAY, born, today)
+            for about_on, _key in holidays:
+                _reminder(rows, customer.pk, None, ReminderKind.HOLIDAY, about_on, today)
+        made += _bulk(rows)
+    return made
+
+
+def _bulk(rows: list[Reminder]) -> int:
+    """Insert the reminders not made before (the unique key skips the others)."""
+    if not rows:
+        return 0
+    with transaction.atomic():
+        before = Reminder.objects.count()
+        Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+        return Reminder.objects.count() - before
+
+
+def _address(customer: Customer) -> tuple[str, str]:
+    """The channel and address a customer is reached at: WeChat or SMS on their mobile as
+    they agreed, e-mail where that is all we have."""
+    if customer.consent_channel == Channel.WECHAT and customer.mobile:
+        return Channel.WECHAT, customer.mobile
+    if customer.mobile:
+        return Channel.SMS, customer.mobile
+    if customer.email:
+        return Channel.EMAIL, customer.email
+    return Channel.SMS, ""
+
+
+def message_send(
+    *, customer: Customer, subject: str, body: str, reminder: Reminder | None = None
+) -> Message:
+    """Send a message to a customer through their channel and log it: withheld without
+    marketing consent or without an address; a channel's refusal is logged as failed."""
+    channel, address = _address(customer)
+    message = Message(
+        customer=customer, reminder=reminder, channel=channel, address=address,
+        language=translation.get_language() or settings.LANGUAGE_CODE, subject=subject,
+        body=body,
+    )  # fmt: skip
+    if not customer.marketing_consent:
+        message.status = MessageStatus.NO_CONSENT
+    elif not address:
+        message.status = MessageStatus.NO_ADDRESS
+    else:
+        try:
+            messaging.deliver(channel, address, subject, body)
+            message.status = MessageStatus.SENT
+        except messaging.ChannelError as error:
+            message.status, message.error = MessageStatus.FAILED, str(error)[:300]
+    message.save()
+    return message
+
+
+def _text(reminder: Reminder) -> tuple[str, str]:
+    customer, vehicle = reminder.customer, reminder.vehicle
+    branch = customer.branch
+    subject, body = MESSAGE_TEXTS[reminder.kind]
+    values = {
+        "name": customer.name,
+        "vehicle": " ".join(filter(None, [vehicle.plate, vehicle.series])) if vehicle else "",
+        "date": reminder.about_on.isoformat(),
+        "branch": branch.name,
+        "phone": branch.phone,
+    }
+    return str(subject), str(body) % values
+
+
+def reminders_send(*, today: date | None = None) -> int:
+    """Daily: send every reminder due by today that has no message yet, in the product's
+    language; each reminder is sent at most once (its message is unique), so a rerun after a
+    crash sends only the rest. Returns the messages logged."""
+    today = today or timezone.localdate()
+    logged = 0
+    waiting = Reminder.objects.filter(due_on__lte=today, message__isnull=True).order_by("pk")
+    last_id = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        while chunk := list(
+            waiting.filter(pk__gt=last_id).select_related("customer__branch", "vehicle")[:CHUNK]
+        ):
+            last_id = chunk[-1].pk
+            for reminder in chunk:
+                with transaction.atomic():
+                    if Message.objects.filter(reminder=reminder).exists():
+                        continue
+                    subject, body = _text(reminder)
+                    message_send(
+                        customer=reminder.customer, subject=subject, body=body, reminder=reminder
+                    )
+                    logged += 1
+    return logged

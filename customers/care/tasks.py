@@ -26,3 +26,13 @@ def segments_task(branch_id: int | None = None) -> int:
     """Nightly (or on demand for one branch): every customer's segments recomputed."""
     branches = Branch.objects.filter(pk=branch_id) if branch_id else Branch.objects.all()
     return sum(services.segments_compute(branch=branch) for branch in branches.order_by("pk"))
+
+
+@shared_task(acks_late=True)
+@recorded("reminders")
+def reminders_task() -> dict:
+    """Daily: today's reminders made, then every reminder due sent (once each)."""
+    return {
+        "made": services.reminders_generate(),
+        "sent": services.reminders_send(),
+    }

@@ -226,6 +226,18 @@ SPECTACULAR_SETTINGS = {
         "AttitudeEnum": "fleet.choices.Attitude",
         "DealStageEnum": "fleet.choices.DealStage",
         "RequestStatusEnum": "fleet.choices.RequestStatus",
+        "CallReasonEnum": "customers.care.choices.CallReason",
+        "CallStatusEnum": "customers.care.choices.CallStatus",
+        "CallOutcomeEnum": "customers.care.choices.CallOutcome",
+        "ComplaintCategoryEnum": "customers.care.choices.ComplaintCategory",
+        # The customer's `category` keeps its name beside the complaint's.
+        "CategoryEnum": "customers.choices.CustomerCategory",
+        "ComplaintChannelEnum": "customers.care.choices.ComplaintChannel",
+        "ComplaintStatusEnum": "customers.care.choices.ComplaintStatus",
+        "InquiryKindEnum": "customers.care.choices.InquiryKind",
+        "JobStatusEnum": "dealer_crm.choices.JobStatus",
+        # A vehicle's age segment, and the customer segment's `vehicle_age`: one name.
+        "AgeSegmentEnum": "customers.choices.VehicleAgeSegment",
     },
 }
 
@@ -284,6 +296,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.care.tasks.follow_up_calls_task",
         "schedule": crontab(hour=6, minute=0),
     },
+    "reminders": {
+        "task": "customers.care.tasks.reminders_task",
+        "schedule": crontab(hour=9, minute=0),
+    },
     "complaints-escalate": {
         "task": "customers.care.tasks.complaints_escalate_task",
         "schedule": crontab(minute=25),
@@ -308,6 +324,10 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = read("DEFAULT_FROM_EMAIL", str, "crm@dealer.example")
+# SMS and WeChat providers: a dotted path to a class with send(address, subject, body);
+# empty, the messages are only written to the log.
+SMS_BACKEND = read("SMS_BACKEND", str, "")
+WECHAT_BACKEND = read("WECHAT_BACKEND", str, "")
 
 # --- Logging ----------------------------------------------------------------------------
 LOGGING = {
