@@ -25,6 +25,7 @@ from dealer_crm.pii import mask_id_number, mask_phone
 from dealer_crm.scoping import branch_ids_for
 
 from . import selectors, services
+from .care.models import CustomerSegment
 from .choices import VehicleAgeSegment
 from .filters import (
     ContactFilter,
@@ -75,11 +76,25 @@ class VehicleBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "vin", "plate", "brand", "series"]
 
 
+class SegmentSerializer(serializers.ModelSerializer):
+    """The customer's segments as of the last nightly run (or on-demand recompute)."""
+
+    class Meta:
+        model = CustomerSegment
+        fields = ["lifecycle", "key_customer", "abnormal", "vehicle_age", "computed_on"]
+        read_only_fields = fields
+
+
 class CustomerSerializer(PiiMaskedSerializerMixin, serializers.ModelSerializer):
     branch = BranchField(required=False)
     consultant = BranchStaffField(required=False, allow_null=True)
     advisor = BranchStaffField(required=False, allow_null=True)
     vehicles = VehicleBriefSerializer(many=True, read_only=True)
+    segment = SegmentSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text=gettext_lazy("Null until the segments are first computed for the customer."),
+    )
     confirm_duplicate = serializers.BooleanField(
         write_only=True,
         required=False,
@@ -91,7 +106,7 @@ class CustomerSerializer(PiiMaskedSerializerMixin, serializers.ModelSerializer):
         model = Customer
         fields = [
             "id", *CUSTOMER_EDITABLE_FIELDS, "branch", "completeness", "merged_into", "vehicles",
-            "created_at", "updated_at", "confirm_duplicate",
+            "segment", "created_at", "updated_at", "confirm_duplicate",
         ]  # fmt: skip
         read_only_fields = ["completeness", "merged_into", "created_at", "updated_at"]
         pii_fields = {**PHONE_MASKS, "id_number": mask_id_number}
@@ -224,9 +239,12 @@ class TimelineCursorPagination(CursorPagination):
 
 
 class CustomerViewSet(PiiLoggedViewSetMixin, BranchScopedViewSet):
-    """Customers of your branches. Phone and ID numbers are masked without `view_pii`."""
+    """Customers of your branches. Phone and ID numbers are masked without `view_pii`.
+    `?lifecycle=`, `?key_customer=` and `?abnormal=` select by the customer's segment."""
 
-    queryset = Customer.objects.active().select_related("branch").prefetch_related("vehicles")
+    queryset = (
+        Customer.objects.active().select_related("branch", "segment").prefetch_related("vehicles")
+    )
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     ordering_fields = ["id", "name", "created_at", "updated_at", "completeness"]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.filters import BranchScopedFilterSet
 
+from .care.choices import AbnormalReason, Lifecycle
 from .choices import CustomerCategory, CustomerKind, EvaluationCategory, VehicleAgeSegment
 from .models import Contact, Customer, OdometerReading, TimelineEntry, Vehicle
 
@@ -55,6 +56,21 @@ class CustomerFilter(BranchScopedFilterSet):
     )
     marketing_consent = filters.BooleanFilter(label=_("Marketing consent"))
     tag = filters.CharFilter(method="filter_tag", label=_("Tag"))
+    lifecycle = filters.ChoiceFilter(
+        field_name="segment__lifecycle", choices=Lifecycle.choices, label=_("Lifecycle")
+    )
+    key_customer = filters.BooleanFilter(
+        field_name="segment__key_customer", label=_("Key customer")
+    )
+    abnormal = filters.ChoiceFilter(
+        choices=AbnormalReason.choices, method="filter_abnormal", label=_("Reason to reach out")
+    )
+    # The segment's: the age of the customer's newest vehicle, as computed nightly.
+    vehicle_age = filters.ChoiceFilter(
+        field_name="segment__vehicle_age",
+        choices=VehicleAgeSegment.choices,
+        label=_("Newest vehicle's age"),
+    )
 
     class Meta:
         model = Customer
@@ -74,6 +90,10 @@ class CustomerFilter(BranchScopedFilterSet):
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tags__contains=[value])
+
+    def filter_abnormal(self, queryset, name, value):
+        """Customers with this reason among their segment's abnormal reasons."""
+        return queryset.filter(segment__abnormal__contains=[value])
 
 
 class VehicleFilter(BranchScopedFilterSet):

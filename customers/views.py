@@ -15,6 +15,7 @@ from dealer_crm.pii import can_view_pii, pii_access_log
 from dealer_crm.scoping import working_branch
 
 from . import selectors, services, spreadsheets
+from .care.choices import AbnormalReason
 from .filters import CustomerFilter, VehicleFilter
 from .forms import (
     ContactForm,
@@ -58,6 +59,15 @@ def _log_pii(request, customer_ids) -> bool:
     return True
 
 
+def _segment_of(customer: Customer):
+    """The customer's segments as of their last computation (None before it), with the
+    reasons to reach out in words."""
+    segment = getattr(customer, "segment", None)
+    if segment is not None:
+        segment.reasons = [AbnormalReason(reason).label for reason in segment.abnormal]
+    return segment
+
+
 def _customer_list_page(
     request,
     *,
@@ -65,12 +75,16 @@ def _customer_list_page(
     base_filter: dict | None = None,
     default_sort: str = "-created",
     show_gaps: bool = False,
+    show_segments: bool = False,
 ):
     customers = selectors.customer_list(user=request.user)
     if base_filter:
         customers = customers.filter(**base_filter)
     if show_gaps:
         customers = customers.prefetch_related("contacts")
+    show_segments = show_segments and request.user.has_perm("care.view_customersegment")
+    if show_segments:
+        customers = customers.select_related("segment")
     filterset, customers = apply_filters(request, CustomerFilter, customers)
     customers, current_sort = sort(request, customers, CUSTOMER_SORTS, default_sort)
     page = paginate(request, customers)
@@ -79,6 +93,9 @@ def _customer_list_page(
             customer.gaps = [
                 COMPLETENESS_ITEMS[gap] for gap in selectors.customer_completeness_gaps(customer)
             ]
+    if show_segments:
+        for customer in page:
+            customer.segment_now = _segment_of(customer)
     show_pii = _log_pii(request, [c.pk for c in page])
     query = request.GET.copy()
     query.pop("page", None)
@@ -92,6 +109,7 @@ def _customer_list_page(
             "sort": current_sort,
             "query": query.urlencode(),
             "show_gaps": show_gaps,
+            "show_segments": show_segments,
         },
     )
 
@@ -99,7 +117,7 @@ def _customer_list_page(
 @login_required
 @permission_required("customers.view_customer", raise_exception=True)
 def customer_list(request):
-    return _customer_list_page(request, template="customers/customer_list.html")
+    return _customer_list_page(request, template="customers/customer_list.html", show_segments=True)
 
 
 @login_required
@@ -163,6 +181,9 @@ def customer_detail(request, pk: int):
             "customer": customer,
             "show_pii": show_pii,
             "gaps": [COMPLETENESS_ITEMS[gap] for gap in gaps],
+            "segment": _segment_of(customer)
+            if request.user.has_perm("care.view_customersegment")
+            else None,
             "timeline": selectors.customer_timeline(customer=customer)[:50],
             "history": history_entries(customer, show_pii=show_pii),
             "duplicates": selectors.customer_duplicates(

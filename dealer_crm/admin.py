@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Branch, DealerGroup, Heartbeat, IdempotencyRecord, PiiAccess, Staff
+from .models import Branch, DealerGroup, Heartbeat, IdempotencyRecord, JobRun, PiiAccess, Staff
 
 
 class ReadOnlyLinesInline(admin.TabularInline):
@@ -82,6 +82,21 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
         "user", "key", "method", "path", "request_hash", "response_status", "response_body",
         "created_at",
     ]  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    """The runs of the scheduled jobs, as the operations page shows them."""
+
+    list_display = ["job", "status", "started_at", "finished_at", "rows"]
+    list_filter = ["job", "status"]
+    readonly_fields = ["job", "status", "started_at", "finished_at", "rows", "error"]
 
     def has_add_permission(self, request):
         return False

@@ -79,6 +79,7 @@ NAVIGATION = [
             (_("Inquiries and suggestions"), "care:inquiry-list", "care.view_inquiry"),
             (_("Customer segments"), "care:segments", "care.view_customersegment"),
             (_("After-sales report"), "care:report", "care.view_followupcall"),
+            (_("Satisfaction index"), "care:satisfaction", "care.view_satisfactionmodel"),
             (_("Scheduled jobs"), "care:operations", "dealer_crm.view_jobrun"),
         ],
     ),

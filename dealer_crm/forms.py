@@ -1,6 +1,11 @@
 """Form helpers shared by every app's pages."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Branch
+from .periods import MAX_PERIOD_DAYS, PERIODS
+from .scoping import branch_ids_for
 
 
 def bootstrap_widgets(form: forms.BaseForm, *, mark_errors: bool = True) -> forms.BaseForm:
@@ -35,3 +40,36 @@ class BootstrapFormMixin:
             (title, [self[name] for name in names if name in self.fields])
             for title, names in self.SECTIONS
         ]
+
+
+class FiguresForm(BootstrapFormMixin, forms.Form):
+    period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput({"type": "date"}, "%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput({"type": "date"}, "%Y-%m-%d")
+    )
+    branch = forms.ModelChoiceField(
+        label=_("Branch"), queryset=Branch.objects.none(), required=False, empty_label=_("All")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = Branch.objects.filter(
+            pk__in=branch_ids_for(user)
+        ).order_by("code")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        # A preset's dates were filled in by the page; a custom period brings its own.
+        if not (start and end):
+            if not self.errors:
+                raise forms.ValidationError(_("Give both dates of a custom period."))
+            return data
+        if end < start:
+            self.add_error("end", _("The period ends before it starts."))
+        elif (end - start).days >= MAX_PERIOD_DAYS:
+            self.add_error("start", _("A period covers at most five years."))
+        return data

@@ -32,7 +32,7 @@ def recorded(job: str) -> Callable:
             record = JobRun.objects.create(job=job)
             try:
                 result = function(*args, **kwargs)
-            except Exception as error:
+            except BaseException as error:  # a stopped worker's run is not left "running"
                 JobRun.objects.filter(pk=record.pk).update(
                     status=JobStatus.FAILED, finished_at=timezone.now(), error=repr(error)[:2000]
                 )

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.forms import Form
+from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
 from .forms import bootstrap_widgets
@@ -61,3 +62,16 @@ def paginate(request, queryset: QuerySet, default_size: int = 25) -> Page:
         size = default_size
     size = size if size in PAGE_SIZES else default_size
     return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def yes_no_choices(filterset, name: str, yes: str, no: str) -> None:
+    """A yes / no filter reads as the page's words rather than Unknown / Yes / No."""
+    filterset.form.fields[name].widget.choices = [("", _("All")), ("true", yes), ("false", no)]
+
+
+def all_choice(filterset, *names: str) -> None:
+    """A choice filter left empty reads "All" rather than a row of dashes."""
+    for name in names:
+        field = filterset.form.fields[name]
+        field.empty_label = _("All")
+        field.widget.choices = field.choices  # the widget's own copy still reads the old label

@@ -3,7 +3,9 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 LOCAL_TIME_ZONE = ZoneInfo(settings.TIME_ZONE)
 
@@ -33,3 +35,29 @@ def add_months(day: date, months: int) -> date:
     next_month = date(year + month // 12, month % 12 + 1, 1)
     return min(day.replace(year=year, month=month, day=1) + timedelta(days=day.day - 1),
                next_month - timedelta(days=1))  # fmt: skip
+
+
+# --- The periods figures pages offer ---------------------------------------------------------
+
+PERIODS = [
+    ("this_month", _("This month")),
+    ("last_month", _("Last month")),
+    ("this_year", _("This year")),
+    ("custom", _("Custom")),
+]
+PRESET_PERIODS = [key for key, _label in PERIODS if key != "custom"]
+# A longer custom period is most likely a typing slip (2205 for 2025).
+MAX_PERIOD_DAYS = 5 * 366
+
+
+def period_bounds(period: str, today: date) -> tuple[date, date]:
+    """The first and last day a preset period stands for; a period in progress ends today."""
+    month_start = today.replace(day=1)
+    if period == "last_month":
+        start = month_start - relativedelta(months=1)
+        return start, month_start - timedelta(days=1)
+    if period == "last_90_days":
+        return today - timedelta(days=89), today
+    if period == "this_year":
+        return today.replace(month=1, day=1), today
+    return month_start, today

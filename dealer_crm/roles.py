@@ -135,7 +135,8 @@ ARCHIVE_WRITE = ARCHIVE_READ + [
 ARCHIVE_MANAGE = ARCHIVE_READ + ["archives.add_reconciliation", "archives.approve_disposal"]
 
 # Customer care: the agents make the calls and handle complaints and inquiries; anyone facing
-# customers records a complaint or an inquiry; managers resolve complaints and read the jobs.
+# customers records a complaint or an inquiry; managers resolve complaints, read the jobs and
+# define the satisfaction models (AHP) whose surveys the agents record.
 CARE_READ = [
     f"care.view_{model}"
     for model in ["followupcall", "callattempt", "complaint", "inquiry", "customersegment"]
@@ -155,8 +156,16 @@ CARE_WRITE = CARE_READ + [
     "care.add_inquiry",
     "care.change_inquiry",
     "care.change_customersegment",
+    "care.view_satisfactionmodel",
+    "care.view_surveyanswer",
+    "care.add_surveyanswer",
 ]
-CARE_MANAGE = CARE_WRITE + ["care.resolve_complaint", "dealer_crm.view_jobrun"]
+CARE_MANAGE = CARE_WRITE + [
+    "care.resolve_complaint",
+    "dealer_crm.view_jobrun",
+    "care.add_satisfactionmodel",
+    "care.change_satisfactionmodel",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SALES_CONSULTANT: CUSTOMER_WRITE + SALES_WRITE + ARCHIVE_FILING + CARE_RECORD,

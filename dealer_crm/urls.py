@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from archives import api as archives_api
 from customers import api as customers_api
+from customers.care import api as care_api
 from fleet import api as fleet_api
 from parts import api as parts_api
 from sales import api as sales_api
@@ -87,6 +88,15 @@ router.register(
     archives_api.ReconciliationViewSet,
     basename="archive-reconciliation",
 )
+router.register("follow-up-calls", care_api.FollowUpCallViewSet, basename="follow-up-call")
+router.register("complaints", care_api.ComplaintViewSet, basename="complaint")
+router.register("inquiries", care_api.InquiryViewSet, basename="inquiry")
+router.register("customer-segments", care_api.CustomerSegmentViewSet, basename="customer-segment")
+router.register("job-runs", care_api.JobRunViewSet, basename="job-run")
+router.register(
+    "satisfaction-models", care_api.SatisfactionModelViewSet, basename="satisfaction-model"
+)
+router.register("survey-answers", care_api.SurveyAnswerViewSet, basename="survey-answer")
 
 api_v1 = [
     path("auth/token/", api.AuthTokenView.as_view(), name="auth-token"),
@@ -97,6 +107,12 @@ api_v1 = [
     path("fleet-figures/", fleet_api.FleetFiguresView.as_view(), name="fleet-figures"),
     path("archive-figures/", archives_api.ArchiveFiguresView.as_view(), name="archive-figures"),
     path("retention/", archives_api.RetentionView.as_view(), name="retention"),
+    path("care-report/", care_api.CareReportView.as_view(), name="care-report"),
+    path(
+        "satisfaction-index/",
+        care_api.SatisfactionIndexView.as_view(),
+        name="satisfaction-index",
+    ),
     path("technician-board/", service_api.TechnicianBoardView.as_view(), name="technician-board"),
     *router.urls,
 ]

@@ -111,7 +111,7 @@ class WarrantyClaimStatus(models.TextChoices):
 class RescueStatus(models.TextChoices):
     CALLED = "called", _("Called in")
     DISPATCHED = "dispatched", _("Dispatched")
-    ARRIVED = "arrived", _("Arrived")
+    ARRIVED = "arrived", pgettext_lazy("rescue", "Arrived")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
 

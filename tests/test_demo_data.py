@@ -3,7 +3,7 @@ enough variety (two branches, all vehicle-age segments, incomplete records) to s
 product."""
 
 import sys
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -34,6 +34,19 @@ from archives.models import (
     SubmissionBatch,
     VehicleFile,
 )
+from customers.care import selectors as care_selectors
+from customers.care import services as care_services
+from customers.care.choices import (
+    CallOutcome,
+    CallReason,
+    CallStatus,
+    ComplaintChannel,
+    ComplaintStatus,
+    InquiryKind,
+    Severity,
+)
+from customers.care.demo import care_demo_create
+from customers.care.models import CallAttempt, Complaint, CustomerSegment, FollowUpCall, Inquiry
 from customers.choices import CustomerKind, VehicleAgeSegment
 from customers.models import Contact, Customer, OdometerReading, TimelineEntry, Vehicle
 from customers.validators import (
@@ -45,7 +58,7 @@ from customers.validators import (
     validate_resident_id,
 )
 from customers.vin import decode_vin, validate_vin
-from dealer_crm.choices import Role
+from dealer_crm.choices import JobStatus, Role
 from dealer_crm.demo import (
     DEMO_ADMIN_USERNAME,
     DEMO_ANCHOR,
@@ -54,7 +67,7 @@ from dealer_crm.demo import (
     MODELS,
     demo_data_load,
 )
-from dealer_crm.models import Branch, DealerGroup
+from dealer_crm.models import Branch, DealerGroup, JobRun
 from dealer_crm.periods import LOCAL_TIME_ZONE, local_day_start
 from fleet import selectors as fleet_selectors
 from fleet.choices import AccountClass, BuyingRole, DealStage, ProtectionStatus, RequestStatus
@@ -170,6 +183,12 @@ def database_counts() -> dict[str, int]:
         "exemptions": Exemption.objects.count(),
         "missing reports": MissingArchiveReport.objects.count(),
         "reconciliations": Reconciliation.objects.count(),
+        "follow-up calls": FollowUpCall.objects.count(),
+        "call attempts": CallAttempt.objects.count(),
+        "complaints": Complaint.objects.count(),
+        "inquiries": Inquiry.objects.count(),
+        "customer segments": CustomerSegment.objects.count(),
+        "job runs": JobRun.objects.count(),
     }
 
 
@@ -909,3 +928,226 @@ def test_loading_the_archive_demo_again_changes_nothing(demo):
         )
         == batches
     )
+
+
+CARE_JOBS = ("follow_up_calls", "complaints_escalate", "segments")
+
+
+def first_due_on(call: FollowUpCall) -> date:
+    """The day a call first fell due: after its delivery, its work order's closing or the
+    customer's confirmation of its complaint."""
+    if call.delivery_id:
+        days = care_services.DELIVERY_CALL_DAYS[call.reason]
+        return call.delivery.delivered_on + timedelta(days=days)
+    if call.work_order_id:
+        closed_on = timezone.localdate(call.work_order.closed_at)
+        return closed_on + timedelta(days=care_services.SERVICE_CALL_DAYS)
+    confirmed_on = timezone.localdate(call.complaint.confirmed_at)
+    return confirmed_on + timedelta(days=care_services.COMPLAINT_CALL_DAYS)
+
+
+def is_manager_of(user: User, branch_id: int) -> bool:
+    return (
+        user.has_perm("care.resolve_complaint")
+        and user.staff.branches.filter(pk=branch_id).exists()
+    )
+
+
+@pytest.mark.django_db
+def test_the_demo_care_agent_made_each_past_call_on_its_day_and_has_todays_queue(demo):
+    # given the demo's follow-up calls, today
+    now, today = timezone.now(), timezone.localdate()
+    agent = User.objects.get(username="customer_care")
+    calls = FollowUpCall.objects.select_related("delivery", "work_order", "complaint")
+
+    # then both branches have calls, every one of them the care agent's
+    for code in DEMO_BRANCHES:
+        assert calls.filter(branch__code=code).exists(), code
+    assert set(calls.values_list("assigned_to", flat=True)) == {agent.pk}
+
+    # the call back of the complaint a call raised is still to make: due three days after
+    # the customer confirmed the complaint closed, not tried yet
+    raised = Complaint.objects.get(raised_by_call__isnull=False)
+    callback = calls.get(complaint=raised)
+    assert (callback.reason, callback.status, callback.attempts) == (
+        CallReason.COMPLAINT, CallStatus.DUE, 0,
+    )  # fmt: skip
+    assert callback.due_on == first_due_on(callback) < today
+
+    # every other call due before today was made by the agent on the day it fell due: the
+    # customer reached once and scored, or not reached on three days running and unreachable
+    past = calls.filter(due_on__lt=today).exclude(pk=callback.pk).prefetch_related("tries")
+    statuses = []
+    for call in past:
+        tries = list(call.tries.all())
+        first = first_due_on(call)
+        assert {attempt.by_id for attempt in tries} == {agent.pk}, call
+        assert call.completed_by_id == agent.pk and call.completed_at <= now, call
+        if call.status == CallStatus.DONE:
+            assert 1 <= call.score <= 5 and call.attempts == 1, call
+            assert [(attempt.outcome, attempt.at) for attempt in tries] == [
+                (CallOutcome.REACHED, call.completed_at)
+            ], call
+            assert timezone.localdate(call.completed_at) == call.due_on == first, call
+        else:
+            assert call.status == CallStatus.UNREACHABLE, call
+            assert (call.attempts, call.score) == (care_services.MAX_ATTEMPTS, None), call
+            assert [(attempt.outcome, timezone.localdate(attempt.at)) for attempt in tries] == [
+                (CallOutcome.NO_ANSWER, first + timedelta(days=n))
+                for n in range(care_services.MAX_ATTEMPTS)
+            ], call
+            # tried again the next day until the third attempt, the last one closing it
+            assert call.completed_at == tries[-1].at, call
+            assert call.due_on == timezone.localdate(tries[-1].at), call
+        statuses.append(call.status)
+    assert CallStatus.DONE in statuses and CallStatus.UNREACHABLE in statuses
+
+    # and the agent's queue today holds today's calls and that call back: every call still to
+    # make, none of them tried yet, none due after today
+    branch_ids = list(agent.staff.branches.values_list("pk", flat=True))
+    queue = list(care_selectors.call_queue(branch_ids=branch_ids, today=today))
+    assert any(call.due_on == today for call in queue)
+    assert set(queue) == set(calls.filter(status=CallStatus.DUE))
+    assert {call.attempts for call in queue} == {0}
+    assert not calls.filter(due_on__gt=today).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_complaint_raised_by_a_call_was_closed_and_each_branch_has_one_per_state(demo):
+    # given the demo's complaints, now
+    now = timezone.now()
+
+    # then exactly one was raised by a follow-up call: an unhappy customer's (2 of 5) after a
+    # service visit, on the call's work order and vehicle, received when the call was made
+    (raised,) = Complaint.objects.filter(raised_by_call__isnull=False)
+    call = raised.raised_by_call
+    assert (call.status, call.reason, call.score) == (CallStatus.DONE, CallReason.SERVICE, 2)
+    assert (raised.branch, raised.customer, raised.vehicle, raised.work_order) == (
+        call.branch, call.customer, call.vehicle, call.work_order,
+    )  # fmt: skip
+    assert (raised.channel, raised.status, raised.escalation_level) == (
+        ComplaintChannel.FOLLOW_UP, ComplaintStatus.CLOSED, 0,
+    )  # fmt: skip
+    # ...its deadlines those of its severity; answered, resolved by a manager of the branch
+    # and confirmed by the customer, one after the other, in time and all in the past
+    respond_in, resolve_in = care_services.COMPLAINT_DEADLINES[raised.severity]
+    assert raised.respond_by == raised.received_at + respond_in
+    assert raised.resolve_by == raised.received_at + resolve_in
+    assert call.completed_at == raised.received_at < raised.responded_at < raised.resolved_at
+    assert raised.resolved_at < raised.confirmed_at <= now
+    assert raised.responded_at <= raised.respond_by and raised.resolved_at <= raised.resolve_by
+    assert is_manager_of(raised.resolved_by, raised.branch_id)
+
+    # and each branch has a complaint open, one responded and one resolved: the open one
+    # critical, unanswered past its two hours and escalated once; the others answered in
+    # time and not escalated
+    for code in DEMO_BRANCHES:
+        complaints = Complaint.objects.filter(branch__code=code, raised_by_call__isnull=True)
+        by_status = {complaint.status: complaint for complaint in complaints}
+        assert (
+            sorted(complaint.status for complaint in complaints)
+            == sorted(by_status)
+            == sorted([ComplaintStatus.OPEN, ComplaintStatus.RESPONDED, ComplaintStatus.RESOLVED])
+        ), code
+        waiting = by_status[ComplaintStatus.OPEN]
+        assert (waiting.severity, waiting.escalation_level, waiting.responded_at) == (
+            Severity.CRITICAL, 1, None,
+        )  # fmt: skip
+        assert waiting.received_at < waiting.respond_by < waiting.escalated_at <= now
+        assert now < waiting.resolve_by
+        responded = by_status[ComplaintStatus.RESPONDED]
+        assert responded.received_at < responded.responded_at <= responded.respond_by
+        assert responded.responded_at <= now < responded.resolve_by and responded.response
+        resolved = by_status[ComplaintStatus.RESOLVED]
+        assert resolved.received_at < resolved.responded_at <= resolved.respond_by
+        assert resolved.responded_at < resolved.resolved_at <= resolved.resolve_by
+        assert resolved.resolved_at <= now and resolved.confirmed_at is None
+        assert is_manager_of(resolved.resolved_by, resolved.branch_id), code
+        assert responded.escalation_level == resolved.escalation_level == 0, code
+
+    # the hourly job finds none left to escalate
+    assert care_services.complaints_escalate() == 0
+
+
+@pytest.mark.django_db
+def test_the_demo_inquiries_were_answered_after_they_came_in_but_one_per_branch(demo):
+    # given the demo's inquiries and suggestions, now
+    now = timezone.now()
+    agent = User.objects.get(username="customer_care")
+    for code in DEMO_BRANCHES:
+        inquiries = Inquiry.objects.filter(branch__code=code)
+
+        # then each branch has both kinds, all logged by the agent...
+        assert set(inquiries.values_list("kind", flat=True)) == set(InquiryKind.values), code
+        assert set(inquiries.values_list("recorded_by", flat=True)) == {agent.pk}
+        # ...one inquiry still unanswered...
+        (unanswered,) = inquiries.filter(answered_at__isnull=True)
+        assert (unanswered.kind, unanswered.answer, unanswered.answered_by) == (
+            InquiryKind.INQUIRY, "", None,
+        )  # fmt: skip
+        # ...and every other one answered by the agent after it came in
+        for inquiry in inquiries.exclude(pk=unanswered.pk):
+            assert inquiry.answer and inquiry.answered_by == agent, inquiry
+            assert inquiry.received_at < inquiry.answered_at <= now, inquiry
+
+
+@pytest.mark.django_db
+def test_the_demo_segments_are_computed_today_and_the_care_jobs_ran_once(demo):
+    # given the demo's customers, today
+    today = timezone.localdate()
+    customers = Customer.objects.filter(branch__code__in=DEMO_BRANCHES, merged_into__isnull=True)
+
+    # then every customer of both branches has a segment row, computed today
+    assert customers.exists()
+    assert not customers.filter(segment__isnull=True).exists()
+    assert set(
+        CustomerSegment.objects.filter(customer__in=customers).values_list("computed_on", flat=True)
+    ) == {today}
+
+    # and the care jobs each ran once and finished, none failed: the segments counted every
+    # customer; the calls and escalations were already made by the demo, none left to do
+    runs = JobRun.objects.all()
+    assert not runs.exclude(status=JobStatus.FINISHED).exists()
+    for job in CARE_JOBS:
+        (run,) = runs.filter(job=job)
+        assert run.started_at <= run.finished_at and run.error == "", job
+    rows = dict(runs.filter(job__in=CARE_JOBS).values_list("job", "rows"))
+    assert rows == {
+        "follow_up_calls": 0,
+        "complaints_escalate": 0,
+        "segments": CustomerSegment.objects.count(),
+    }
+
+
+def care_rows() -> dict[str, list]:
+    return {
+        "calls": list(
+            FollowUpCall.objects.order_by("pk").values_list(
+                "pk", "status", "due_on", "attempts", "score", "completed_at"
+            )
+        ),
+        "complaints": list(
+            Complaint.objects.order_by("pk").values_list(
+                "pk", "status", "escalation_level", "responded_at", "resolved_at", "confirmed_at"
+            )
+        ),
+        "inquiries": list(Inquiry.objects.order_by("pk").values_list("pk", "answered_at")),
+        "segments": list(
+            CustomerSegment.objects.order_by("pk").values_list("pk", "customer", "computed_on")
+        ),
+    }
+
+
+@pytest.mark.django_db
+def test_loading_the_care_demo_again_changes_nothing(demo):
+    # given the demo data with its customer care
+    before = database_counts()
+    rows = care_rows()
+    users = {user.username: user for user in User.objects.all()}
+
+    # when the care demo is made again for both branches
+    care_demo_create(branches=list(Branch.objects.order_by("code")), users=users)
+
+    # then nothing new exists, no job ran, and nothing changed
+    assert database_counts() == before
+    assert care_rows() == rows

@@ -1,6 +1,6 @@
 """Forms of the archive's oversight pages: receiving a submission batch. Every rule is the
 service's; this only parses what was picked. (The points and figures pages choose their
-period with the figures form every figures page shares: parts.forms.figures.)"""
+period with the figures form every figures page shares: dealer_crm.forms.FiguresForm.)"""
 
 from django import forms
 from django.contrib.auth.models import User

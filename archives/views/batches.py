@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dealer_crm.audit import history_entries
-from dealer_crm.pages import apply_filters, call_service, paginate, sort
+from dealer_crm.pages import all_choice, apply_filters, call_service, paginate, sort, yes_no_choices
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import branch_ids_for
 
@@ -22,19 +22,6 @@ from ..forms.oversight import BatchReceiveForm
 from ..models import SubmissionBatch
 
 BATCH_SORTS = {"period": "period_start", "due": "due_at", "received": "received_at"}
-
-
-def yes_no_choices(filterset, name: str, yes: str, no: str) -> None:
-    """A yes / no filter reads as the page's words rather than Unknown / Yes / No."""
-    filterset.form.fields[name].widget.choices = [("", _("All")), ("true", yes), ("false", no)]
-
-
-def all_choice(filterset, *names: str) -> None:
-    """A choice filter left empty reads "All" rather than a row of dashes."""
-    for name in names:
-        field = filterset.form.fields[name]
-        field.empty_label = _("All")
-        field.widget.choices = field.choices  # the widget's own copy still reads the old label
 
 
 def _is_late(batch: SubmissionBatch, now) -> bool:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from dealer_crm.audit import history_entries
 from dealer_crm.forms import bootstrap_widgets
 from dealer_crm.models import display_name
-from dealer_crm.pages import apply_filters, call_service, paginate, sort
+from dealer_crm.pages import apply_filters, call_service, paginate, sort, yes_no_choices
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import branch_ids_for
 
@@ -44,7 +44,6 @@ from ..forms.files import (
     ExemptionForm,
 )
 from ..models import ArchiveDocument, FileSection, Nonconformity, VehicleFile
-from .batches import yes_no_choices
 
 FILE_SORTS = {
     "number": "pk",

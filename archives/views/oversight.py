@@ -23,12 +23,12 @@ from django.views.decorators.http import require_POST
 
 from dealer_crm.audit import history_entries
 from dealer_crm.errors import DomainError
+from dealer_crm.forms import FiguresForm
 from dealer_crm.models import Branch, display_name
-from dealer_crm.pages import apply_filters, paginate, sort
-from dealer_crm.periods import local_day_end, local_day_start
+from dealer_crm.pages import all_choice, apply_filters, paginate, sort, yes_no_choices
+from dealer_crm.periods import PRESET_PERIODS, local_day_end, local_day_start, period_bounds
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import branch_ids_for
-from parts.forms.figures import PRESET_PERIODS, FiguresForm, period_bounds
 
 from .. import selectors, services
 from ..choices import FileStatus
@@ -39,7 +39,6 @@ from ..filters import (
     ReconciliationFilter,
 )
 from ..models import MissingArchiveReport, Nonconformity, PenaltyPoint, Reconciliation, VehicleFile
-from .batches import all_choice, yes_no_choices
 
 NOTHING = "—"
 # A record or report is open until resolved ("Open" alone reads as a verb in Chinese).

@@ -67,9 +67,9 @@ class InquiryKind(models.TextChoices):
 
 
 class Lifecycle(models.TextChoices):
-    PROSPECT = "prospect", _("Prospect")
-    OWNER = "owner", _("Owner")
-    LOST = "lost", _("Lost")
+    PROSPECT = "prospect", pgettext_lazy("customer lifecycle", "Prospect")
+    OWNER = "owner", pgettext_lazy("customer lifecycle", "Owner")
+    LOST = "lost", pgettext_lazy("customer lifecycle", "Lost")
 
 
 class AbnormalReason(models.TextChoices):

@@ -47,7 +47,7 @@ class Complaint(NumberedDocument):
     category = models.CharField(_("category"), max_length=20, choices=ComplaintCategory.choices)
     severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
     description = models.TextField(_("what the customer says"), max_length=2000)
-    owner = user_key(_("owner"))
+    owner = user_key(_("handled by"))
     status = models.CharField(
         _("status"), max_length=20, choices=ComplaintStatus.choices, default=ComplaintStatus.OPEN
     )
@@ -389,3 +389,202 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.get_channel_display()} · {self.get_status_display()}"
+
+
+# --- Satisfaction index (层次分析法) ----------------------------------------------------------
+
+
+class SatisfactionModel(models.Model):
+    """满意度模型: a branch's criteria and sub-criteria of customer satisfaction, weighted by
+    the analytic hierarchy process from pairwise comparison matrices. A branch has at most one
+    active model, the one its survey answers are given against; once activated, its criteria
+    are fixed (the answers point at them), though its matrices may still be re-entered."""
+
+    branch_lookup = "branch"
+
+    branch = branch_key("satisfaction_models")
+    name = models.CharField(_("name"), max_length=100)
+    active = models.BooleanField(_("active"), default=False)
+    activated_at = models.DateTimeField(_("first activated at"), null=True, blank=True)
+    created_by = user_key(_("created by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = BranchScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("satisfaction model")
+        verbose_name_plural = _("satisfaction models")
+        ordering = ["branch", "-active", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch"],
+                condition=Q(active=True),
+                name="one_active_satisfaction_model_per_branch",
+            ),
+            models.UniqueConstraint(
+                fields=["branch", "name"], name="satisfaction_model_name_per_branch"
+            ),
+            models.CheckConstraint(
+                condition=Q(active=False) | Q(activated_at__isnull=False),
+                name="satisfaction_model_active_when_activated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Criterion(models.Model):
+    """A criterion of a satisfaction model, or a sub-criterion of one (`parent`). Siblings
+    keep the order they were added in: the rows and columns of their comparison matrix."""
+
+    branch_lookup = "model__branch"
+
+    model = models.ForeignKey(
+        SatisfactionModel,
+        on_delete=models.CASCADE,
+        related_name="criteria",
+        verbose_name=_("satisfaction model"),
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("criterion it details"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position"))
+
+    objects = BranchScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
+        ordering = ["model", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "parent", "name"],
+                name="criterion_name_among_siblings",
+                nulls_distinct=False,
+            ),
+            models.UniqueConstraint(
+                fields=["model", "parent", "position"],
+                name="criterion_position_among_siblings",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ComparisonMatrix(models.Model):
+    """The pairwise comparisons (Saaty's 1/9–9) of one set of siblings: the top-level
+    criteria (`parent` empty) or the sub-criteria of one criterion, rows and columns in the
+    siblings' order; with the weights of the principal eigenvector, λmax, CI and CR computed
+    from them. Only a matrix consistent enough (CR < 0.1) is kept."""
+
+    branch_lookup = "model__branch"
+
+    model = models.ForeignKey(
+        SatisfactionModel,
+        on_delete=models.CASCADE,
+        related_name="matrices",
+        verbose_name=_("satisfaction model"),
+    )
+    parent = models.ForeignKey(
+        Criterion,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("criterion compared under"),
+    )
+    values = models.JSONField(_("pairwise comparisons"))
+    weights = models.JSONField(_("weights"))
+    lambda_max = models.DecimalField(_("λmax"), max_digits=10, decimal_places=6)
+    ci = models.DecimalField(_("consistency index (CI)"), max_digits=10, decimal_places=6)
+    cr = models.DecimalField(_("consistency ratio (CR)"), max_digits=10, decimal_places=6)
+    entered_by = user_key(_("entered by"))
+    entered_at = models.DateTimeField(_("entered at"))
+
+    objects = BranchScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("comparison matrix")
+        verbose_name_plural = _("comparison matrices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "parent"], name="one_matrix_per_sibling_set", nulls_distinct=False
+            ),
+            models.CheckConstraint(condition=Q(cr__lt="0.1"), name="comparison_matrix_consistent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} · {self.parent or '—'}"
+
+
+class SurveyAnswer(models.Model):
+    """A customer's score (1–5) of one leaf criterion of the branch's satisfaction model,
+    asked on a follow-up call, with the advisor (or consultant) who served them. The branch's
+    satisfaction index of a period is computed from these."""
+
+    branch_lookup = "branch"
+
+    branch = branch_key("survey_answers")
+    customer = customer_key(related_name="survey_answers")
+    call = models.ForeignKey(
+        FollowUpCall,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="survey_answers",
+        verbose_name=_("follow-up call"),
+    )
+    work_order = models.ForeignKey(
+        "service.WorkOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("work order"),
+    )
+    advisor = user_key(_("served by"), null=True)
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="answers", verbose_name=_("criterion")
+    )
+    score = models.PositiveSmallIntegerField(
+        _("score (1–5)"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    answered_on = models.DateField(_("answered on"))
+    recorded_by = user_key(_("recorded by"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = BranchScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        ordering = ["-answered_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "criterion"],
+                condition=Q(call__isnull=False),
+                name="one_answer_per_call_and_criterion",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=5), name="survey_answer_score_1_to_5"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["branch", "answered_on"], name="survey_answer_branch_day"),
+            models.Index(fields=["advisor", "answered_on"], name="survey_answer_advisor_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.criterion} · {self.score}/5"

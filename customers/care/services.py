@@ -5,13 +5,17 @@ suggestions with their answers; the nightly customer segments; reminders made an
 through the notification layer, every message logged."""
 
 import math
+import re
+import unicodedata
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Avg, Count, F, Max, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,7 +26,7 @@ from customers.services import timeline_add
 from dealer_crm.audit import attribute_to
 from dealer_crm.choices import Role
 from dealer_crm.errors import DomainError, StateConflict
-from dealer_crm.models import Branch
+from dealer_crm.models import Branch, display_name
 from dealer_crm.notifications import branch_managers, notify
 from dealer_crm.periods import add_months, local_day_end, local_day_start
 from sales.choices import LeadStatus, OrderStatus
@@ -47,12 +51,16 @@ from .choices import (
 )
 from .models import (
     CallAttempt,
+    ComparisonMatrix,
     Complaint,
+    Criterion,
     CustomerSegment,
     FollowUpCall,
     Inquiry,
     Message,
     Reminder,
+    SatisfactionModel,
+    SurveyAnswer,
 )
 
 # Follow-up calls after a delivery, by the day after it they fall due.
@@ -61,11 +69,12 @@ DELIVERY_CALL_DAYS = {
     CallReason.DELIVERY_DAY_7: 7,
     CallReason.DELIVERY_DAY_30: 30,
 }
-# A service visit is called the day after closing, at the latest within 3 days; a closed
-# complaint three days after the customer confirmed it.
+# A service visit is called the day after closing (well within DOMAIN's 3 days); a closed
+# complaint three days after the customer confirmed it. The dealer's own and pre-delivery
+# jobs have no customer to call.
 SERVICE_CALL_DAYS = 1
-SERVICE_CALL_WITHIN_DAYS = 3
 COMPLAINT_CALL_DAYS = 3
+NO_CALL_SERVICE_TYPES = [ServiceType.INTERNAL, ServiceType.PDI]
 # A call the job missed (it did not run that day) is still made on any of this many days
 # from its due day on, and never after.
 CATCH_UP_DAYS = 7
@@ -162,12 +171,16 @@ def follow_up_calls_generate(*, today: date | None = None) -> int:
                 fallback=delivery.order.consultant, delivery=delivery,
             )  # fmt: skip
     closed_since = local_day_start(today - timedelta(days=SERVICE_CALL_DAYS + CATCH_UP_DAYS - 1))
-    work_orders = WorkOrder.objects.filter(
-        status=WorkOrderStatus.CLOSED,
-        closed_at__gte=closed_since,
-        closed_at__lt=local_day_start(today),
-        follow_up_calls__isnull=True,
-    ).select_related("advisor")
+    work_orders = (
+        WorkOrder.objects.filter(
+            status=WorkOrderStatus.CLOSED,
+            closed_at__gte=closed_since,
+            closed_at__lt=local_day_start(today),
+            follow_up_calls__isnull=True,
+        )
+        .exclude(service_type__in=NO_CALL_SERVICE_TYPES)
+        .select_related("advisor")
+    )
     for work_order in work_orders.iterator(chunk_size=CHUNK):
         due_on = timezone.localdate(work_order.closed_at) + timedelta(days=SERVICE_CALL_DAYS)
         made += _call(
@@ -238,11 +251,12 @@ def call_attempt_record(
                 branch=call.branch,
                 customer=call.customer,
                 by=by,
+                # what the call is about is the call's own, whatever the issue says
                 data={
+                    **issue,
                     "vehicle": call.vehicle,
                     "channel": ComplaintChannel.FOLLOW_UP,
                     "work_order": call.work_order,
-                    **issue,
                 },
             )
         timeline_add(
@@ -290,6 +304,17 @@ def complaint_create(*, branch: Branch, customer: Customer, by: User, data: dict
         )
     if customer.branch_id != branch.pk and not _staff_of(customer.branch_id, by):
         raise DomainError("customer_other_branch", _("Choose a customer of your branches."))
+    vehicle, work_order = data.get("vehicle"), data.get("work_order")
+    if vehicle is not None and vehicle.owner_id != customer.pk:
+        raise DomainError(
+            "vehicle_other_customer", _("Choose one of the customer's vehicles."), field="vehicle"
+        )
+    if work_order is not None and work_order.customer_id != customer.pk:
+        raise DomainError(
+            "work_order_other_customer",
+            _("Choose a work order of the customer."),
+            field="work_order",
+        )
     severity = data.get("severity")
     if severity not in COMPLAINT_DEADLINES:
         raise DomainError("severity_invalid", _("Choose the severity."), field="severity")
@@ -687,8 +712,9 @@ def lunar_to_solar(year: int, month: int, day: int) -> date:
 
 
 def birthday_in(customer: Customer, year: int) -> date | None:
-    """The day the customer celebrates their birthday in a year: the solar date, or the
-    solar date of their lunar birthday (农历生日) when they celebrate that one."""
+    """The day the customer celebrates their birthday of a year: the solar date, or the
+    solar date of their lunar birthday (农历生日) of that lunar year when they celebrate that
+    one (late in a lunar year, it falls in January or February of the next solar year)."""
     born = customer.birthday
     if born is None:
         return None
@@ -799,7 +825,9 @@ def reminders_generate(*, today: date | None = None) -> int:
         last_id = chunk[-1].pk
         rows: list[Reminder] = []
         for customer in chunk:
-            for year in (today.year, today.year + 1):
+            # Last year's too: a lunar birthday of the twelfth month falls in this January or
+            # February, and a birthday of the last days of December is caught up in January.
+            for year in (today.year - 1, today.year, today.year + 1):
                 born = birthday_in(customer, year)
                 if born:
                     _reminder(rows, customer.pk, None, ReminderKind.BIRTHDAY, born, today)
@@ -885,6 +913,9 @@ def reminders_send(*, today: date | None = None) -> int:
             last_id = chunk[-1].pk
             for reminder in chunk:
                 with transaction.atomic():
+                    # Locked, so a second run at the same moment waits for this one's message
+                    # and finds it, instead of sending the reminder a second time.
+                    Reminder.objects.select_for_update().get(pk=reminder.pk)
                     if Message.objects.filter(reminder=reminder).exists():
                         continue
                     subject, body = _text(reminder)
@@ -893,3 +924,552 @@ def reminders_send(*, today: date | None = None) -> int:
                     )
                     logged += 1
     return logged
+
+
+# --- Satisfaction index ---------------------------------------------------------------------
+
+# Saaty's random consistency index RI of a matrix of n rows, n = 1..15 (The Analytic
+# Hierarchy Process, 1980): CR = CI / RI.
+RANDOM_INDEX = (0, 0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49, 1.51, 1.48, 1.56, 1.57, 1.59)
+# A matrix whose consistency ratio reaches this is refused: its judgements contradict.
+CR_LIMIT = 0.1
+MATRIX_MAX = len(RANDOM_INDEX)
+# Saaty's scale runs from 1/9 to 9. A typed reciprocal (0.333 for 1/3, 0.143 for 1/7) is
+# taken for the exact one within this relative tolerance.
+SCALE_LOW, SCALE_HIGH = 1 / 9, 9
+TOLERANCE = 0.005
+# The power iteration stops when no weight moves by more than this (or after so many steps:
+# on a positive matrix it converges geometrically, in a few dozen).
+CONVERGED = 1e-12
+MAX_ITERATIONS = 1000
+SIX_PLACES = Decimal("0.000001")
+# A judgement as typed: 3, 0.5 or 1/3 (full-width digits and slash too).
+JUDGEMENT = re.compile(r"^(\d+(?:\.\d+)?)(?:/(\d+(?:\.\d+)?))?$")
+
+
+def saaty_number(text: str) -> float | None:
+    """The value of a judgement typed as 3, 0.5 or 1/3; None when it is not one."""
+    match = JUDGEMENT.match(re.sub(r"\s", "", unicodedata.normalize("NFKC", text or "")))
+    if not match:
+        return None
+    denominator = float(match[2]) if match[2] else 1.0
+    return float(match[1]) / denominator if denominator else None
+
+
+def saaty_text(value: float) -> str:
+    """A judgement as it is written on Saaty's scale: 3, 1/3, or the number (2.5)."""
+    if value <= 0:
+        return _number(value)
+    scaled = value if value >= 1 else 1 / value
+    whole = round(scaled)
+    if abs(scaled - whole) > TOLERANCE * whole:
+        return _number(value)
+    return str(whole) if value >= 1 else f"1/{whole}"
+
+
+def _cell(row: int, column: int, names: list[str] | None) -> str:
+    if names:
+        return _("%(row)s over %(column)s") % {"row": names[row], "column": names[column]}
+    return _("row %(row)s, column %(column)s") % {"row": row + 1, "column": column + 1}
+
+
+def _cell_error(code: str, message: str, row: int, column: int) -> DomainError:
+    return DomainError(code, message, field="values", extra={"row": row + 1, "column": column + 1})
+
+
+def _number(value) -> str:
+    return f"{value:.3g}"
+
+
+def _principal_eigenvector(matrix: list[list[float]]) -> list[float]:
+    """The principal eigenvector of a positive matrix, normalised to sum 1, by power
+    iteration: w ← Aw / Σ(Aw) until it stops moving."""
+    n = len(matrix)
+    weights = [1 / n] * n
+    for _step in range(MAX_ITERATIONS):
+        product = [sum(a * w for a, w in zip(row, weights, strict=True)) for row in matrix]
+        total = sum(product)
+        following = [value / total for value in product]
+        moved = max(abs(new - old) for new, old in zip(following, weights, strict=True))
+        weights = following
+        if moved < CONVERGED:
+            break
+    return weights
+
+
+def ahp_priorities(
+    values: list[list], names: list[str] | None = None
+) -> tuple[list[float], float, float, float]:
+    """The weights of a pairwise comparison matrix (its principal eigenvector, summing to 1),
+    λmax, the consistency index CI = (λmax − n) / (n − 1) and the consistency ratio
+    CR = CI / RI with Saaty's random index. The matrix is square (2×2 to 15×15), positive,
+    1 on the diagonal, reciprocal (aji = 1 / aij) and on Saaty's scale (1/9 to 9); `names`
+    (the criteria in row order) name a refused cell."""
+    if (
+        not isinstance(values, list | tuple)
+        or not 2 <= len(values) <= MATRIX_MAX
+        or any(not isinstance(row, list | tuple) or len(row) != len(values) for row in values)
+    ):
+        raise DomainError(
+            "matrix_not_square",
+            _("A comparison matrix is square, from 2×2 to 15×15: a row and a column per "
+              "criterion compared."),
+            field="values",
+        )  # fmt: skip
+    n = len(values)
+    for i, row in enumerate(values):
+        for j, value in enumerate(row):
+            if isinstance(value, bool) or not isinstance(value, int | float | Decimal | Fraction):
+                raise _cell_error(
+                    "matrix_not_number",
+                    _("%(cell)s is not a number.") % {"cell": _cell(i, j, names)},
+                    i,
+                    j,
+                )
+            if not math.isfinite(value) or value <= 0:
+                raise _cell_error(
+                    "matrix_not_positive",
+                    _("%(cell)s is %(value)s: every comparison is above zero, from 1/9 to 9.")
+                    % {"cell": _cell(i, j, names), "value": value},
+                    i,
+                    j,
+                )
+    matrix = [[float(value) for value in row] for row in values]
+    for i in range(n):
+        if abs(matrix[i][i] - 1) > 1e-9:
+            raise _cell_error(
+                "matrix_diagonal",
+                _("%(cell)s compares a criterion with itself: it is 1, not %(value)s.")
+                % {"cell": _cell(i, i, names), "value": _number(matrix[i][i])},
+                i,
+                i,
+            )
+    for i in range(n):
+        for j in range(i + 1, n):
+            if abs(matrix[i][j] * matrix[j][i] - 1) > TOLERANCE:
+                raise _cell_error(
+                    "matrix_not_reciprocal",
+                    _("%(cell)s is %(value)s, so %(mirror)s is its reciprocal %(expected)s, "
+                      "not %(found)s.")
+                    % {"cell": _cell(i, j, names), "value": _number(matrix[i][j]),
+                       "mirror": _cell(j, i, names), "expected": _number(1 / matrix[i][j]),
+                       "found": _number(matrix[j][i])},
+                    j,
+                    i,
+                )  # fmt: skip
+    for i in range(n):
+        for j in range(n):
+            if not SCALE_LOW * (1 - TOLERANCE) <= matrix[i][j] <= SCALE_HIGH * (1 + TOLERANCE):
+                raise _cell_error(
+                    "matrix_out_of_scale",
+                    _("%(cell)s is %(value)s: comparisons are on Saaty's scale, from 1/9 to 9.")
+                    % {"cell": _cell(i, j, names), "value": _number(matrix[i][j])},
+                    i,
+                    j,
+                )
+    weights = _principal_eigenvector(matrix)
+    lambda_max = (
+        sum(
+            sum(a * w for a, w in zip(row, weights, strict=True)) / weight
+            for row, weight in zip(matrix, weights, strict=True)
+        )
+        / n
+    )
+    # A consistent matrix has λmax = n; rounding must not make its CI negative.
+    ci = max(0.0, (lambda_max - n) / (n - 1))
+    random_index = RANDOM_INDEX[n - 1]
+    return weights, lambda_max, ci, ci / random_index if random_index else 0.0
+
+
+def _model_locked(model: SatisfactionModel) -> SatisfactionModel:
+    return SatisfactionModel.objects.select_for_update().get(pk=model.pk)
+
+
+def _parent_of(model: SatisfactionModel, parent: Criterion | None) -> None:
+    if parent is not None and parent.model_id != model.pk:
+        raise DomainError(
+            "criterion_other_model", _("Choose a criterion of this model."), field="parent"
+        )
+
+
+@transaction.atomic
+def satisfaction_model_create(*, branch: Branch, name: str, by: User) -> SatisfactionModel:
+    """A new satisfaction model of the branch, without criteria and not active yet."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("name_required", _("Name the model."), field="name")
+    if SatisfactionModel.objects.filter(branch=branch, name=name).exists():
+        raise DomainError(
+            "model_name_taken",
+            _("%(branch)s already has a model named %(name)s.")
+            % {"branch": branch.name, "name": name},
+            field="name",
+        )
+    model = SatisfactionModel(branch=branch, name=name, created_by=by)
+    model.full_clean()
+    attribute_to(model, by).save()
+    return model
+
+
+@transaction.atomic
+def criterion_add(
+    *, model: SatisfactionModel, name: str, by: User, parent: Criterion | None = None
+) -> Criterion:
+    """Add a criterion to the model, or a sub-criterion under one of its criteria (two
+    levels), after its siblings. Their comparison matrix no longer covers them all, so it is
+    dropped and entered again. Once the model was activated its criteria are fixed."""
+    model = _model_locked(model)
+    if model.activated_at is not None:
+        raise StateConflict(
+            "model_in_use",
+            _("This model is in use since %(day)s: its criteria are fixed. Create a new model "
+              "to change them.")
+            % {"day": timezone.localdate(model.activated_at).isoformat()},
+        )  # fmt: skip
+    _parent_of(model, parent)
+    if parent is not None and parent.parent_id is not None:
+        raise DomainError(
+            "criterion_too_deep", _("Sub-criteria have no sub-criteria of their own."),
+            field="parent",
+        )  # fmt: skip
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("name_required", _("Name the criterion."), field="name")
+    siblings = model.criteria.filter(parent=parent)
+    if siblings.filter(name=name).exists():
+        raise DomainError(
+            "criterion_name_taken",
+            _("There is already a criterion named %(name)s here.") % {"name": name},
+            field="name",
+        )
+    if siblings.count() >= MATRIX_MAX:
+        raise DomainError(
+            "too_many_criteria",
+            _("At most %(max)s criteria are compared together.") % {"max": MATRIX_MAX},
+            field="name",
+        )
+    last = siblings.aggregate(last=Max("position"))["last"] or 0
+    criterion = Criterion(model=model, parent=parent, name=name, position=last + 1)
+    criterion.full_clean()
+    attribute_to(criterion, by).save()
+    for stale in ComparisonMatrix.objects.filter(model=model, parent=parent):
+        attribute_to(stale, by, "a criterion was added: compared again").delete()
+    return criterion
+
+
+@transaction.atomic
+def comparison_matrix_set(
+    *, model: SatisfactionModel, parent: Criterion | None, values: list[list], by: User
+) -> ComparisonMatrix:
+    """Enter the pairwise comparisons of the criteria under `parent` (the top-level criteria
+    when empty): rows and columns in the siblings' order. Their weights are the principal
+    eigenvector; a matrix with CR ≥ 0.1 is refused with its CR and nothing changes."""
+    model = _model_locked(model)
+    _parent_of(model, parent)
+    siblings = list(model.criteria.filter(parent=parent))
+    names = [criterion.name for criterion in siblings]
+    if len(siblings) < 2:
+        raise DomainError(
+            "too_few_criteria", _("Add at least two criteria here before comparing them."),
+            field="values",
+        )  # fmt: skip
+    if len(values) != len(siblings) or any(len(row) != len(siblings) for row in values):
+        raise DomainError(
+            "matrix_not_square",
+            _("Enter a %(n)s×%(n)s matrix: a row and a column for each of %(names)s.")
+            % {"n": len(siblings), "names": ", ".join(names)},
+            field="values",
+        )
+    weights, lambda_max, ci, cr = ahp_priorities(values, names)
+    if cr >= CR_LIMIT:
+        raise DomainError(
+            "matrix_inconsistent",
+            _("These comparisons contradict each other too much: CR = %(cr)s, and it must be "
+              "under 0.10. Review the judgements (if A is above B and B above C, A is above "
+              "C) and enter them again.") % {"cr": f"{cr:.3f}"},
+            field="values",
+            extra={"cr": round(cr, 4), "ci": round(ci, 4), "lambda_max": round(lambda_max, 4)},
+        )  # fmt: skip
+    matrix = ComparisonMatrix.objects.filter(model=model, parent=parent).first()
+    matrix = matrix or ComparisonMatrix(model=model, parent=parent)
+    matrix.values = [[float(value) for value in row] for row in values]
+    matrix.weights = [round(weight, 6) for weight in weights]
+    # Truncated, so a CR just under the limit stays under it.
+    matrix.lambda_max, matrix.ci, matrix.cr = (
+        Decimal(figure).quantize(SIX_PLACES, rounding=ROUND_DOWN) for figure in (lambda_max, ci, cr)
+    )
+    matrix.entered_by, matrix.entered_at = by, timezone.now()
+    attribute_to(matrix, by).save()
+    return matrix
+
+
+@transaction.atomic
+def model_activate(*, model: SatisfactionModel, by: User) -> SatisfactionModel:
+    """Make the model the one the branch's surveys answer, in place of the active one. Every
+    set of two or more siblings must have its comparison matrix."""
+    model = _model_locked(model)
+    if model.active:
+        raise StateConflict("model_already_active", _("This model is already the active one."))
+    criteria = list(model.criteria.all())
+    if not criteria:
+        raise DomainError("model_empty", _("Add the criteria first."))
+    compared = set(model.matrices.values_list("parent_id", flat=True))
+    sizes: dict[int | None, int] = {}
+    for criterion in criteria:
+        sizes[criterion.parent_id] = sizes.get(criterion.parent_id, 0) + 1
+    names = {criterion.pk: criterion.name for criterion in criteria}
+    missing = [
+        names[parent] if parent else _("the top-level criteria")
+        for parent, size in sizes.items()
+        if size >= 2 and parent not in compared
+    ]
+    if missing:
+        raise DomainError(
+            "matrices_missing",
+            _("Compare these criteria first: %(sets)s.") % {"sets": ", ".join(missing)},
+        )
+    for current in SatisfactionModel.objects.select_for_update().filter(
+        branch_id=model.branch_id, active=True
+    ):
+        current.active = False
+        attribute_to(current, by, f"replaced by {model.name}").save()
+    model.active = True
+    model.activated_at = model.activated_at or timezone.now()
+    attribute_to(model, by, "activated").save()
+    return model
+
+
+def criterion_weights(
+    criteria: list[Criterion], matrices: list[ComparisonMatrix]
+) -> dict[int, tuple[float | None, float | None]]:
+    """{criterion id: (local weight, global weight)}: the local weight is its share among its
+    siblings (1 when alone; unknown until they are compared), the global one the product of
+    the local weights down the tree from the top."""
+    siblings: dict[tuple[int, int | None], list[Criterion]] = {}
+    for criterion in sorted(criteria, key=lambda c: (c.position, c.pk)):
+        siblings.setdefault((criterion.model_id, criterion.parent_id), []).append(criterion)
+    compared = {(matrix.model_id, matrix.parent_id): matrix.weights for matrix in matrices}
+    local: dict[int, float | None] = {}
+    for key, members in siblings.items():
+        weights = compared.get(key)
+        for index, criterion in enumerate(members):
+            if len(members) == 1:
+                local[criterion.pk] = 1.0
+            elif weights and len(weights) == len(members):
+                local[criterion.pk] = weights[index]
+            else:
+                local[criterion.pk] = None
+    by_id = {criterion.pk: criterion for criterion in criteria}
+    result = {}
+    for criterion in criteria:
+        weight, node = local[criterion.pk], criterion
+        while weight is not None and node.parent_id is not None:
+            node = by_id[node.parent_id]
+            weight = None if local[node.pk] is None else weight * local[node.pk]
+        result[criterion.pk] = (local[criterion.pk], weight)
+    return result
+
+
+def _served_by(call: FollowUpCall) -> int | None:
+    """Who the customer's experience was with: the advisor of the work order (or of the one
+    complained of), the consultant of a delivery."""
+    if call.work_order_id:
+        return call.work_order.advisor_id
+    if call.delivery_id:
+        return call.delivery.order.consultant_id
+    if call.complaint_id and call.complaint.work_order_id:
+        return call.complaint.work_order.advisor_id
+    return None
+
+
+@transaction.atomic
+def survey_answers_record(*, call: FollowUpCall, answers: dict, by: User) -> list[SurveyAnswer]:
+    """The customer's scores (1–5) of the leaf criteria of the branch's active satisfaction
+    model, asked on a call made: {criterion id: score}. A criterion is answered once per
+    call; the answers count on the day of the call, for the advisor who served the
+    customer."""
+    call = (
+        FollowUpCall.objects.select_for_update(of=("self",))
+        .select_related("work_order", "delivery__order", "complaint__work_order")
+        .get(pk=call.pk)
+    )
+    if call.status != CallStatus.DONE:
+        raise StateConflict(
+            "call_not_done", _("The survey is asked once the customer was reached on the call.")
+        )
+    model = SatisfactionModel.objects.filter(branch_id=call.branch_id, active=True).first()
+    if model is None:
+        raise DomainError(
+            "no_active_model",
+            _("The branch has no active satisfaction model: a manager defines one first."),
+        )
+    if not answers:
+        raise DomainError("answers_required", _("Give at least one score."), field="answers")
+    leaves = {criterion.pk: criterion for criterion in model.criteria.filter(children=None)}
+    work_order_id = call.work_order_id or (call.complaint.work_order_id if call.complaint else None)
+    rows = []
+    for key, score in answers.items():
+        try:
+            criterion = leaves.get(int(key))
+        except (TypeError, ValueError):
+            criterion = None
+        if criterion is None:
+            raise DomainError(
+                "criterion_not_leaf",
+                _("Scores are given to the criteria of the branch's active model that have no "
+                  "sub-criteria."),
+                field="answers",
+            )  # fmt: skip
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise DomainError("score_invalid", _("A score is from 1 to 5."), field="answers")
+        rows.append(
+            SurveyAnswer(
+                branch_id=call.branch_id, customer_id=call.customer_id, call=call,
+                work_order_id=work_order_id, advisor_id=_served_by(call), criterion=criterion,
+                score=score, answered_on=timezone.localdate(call.completed_at), recorded_by=by,
+            )
+        )  # fmt: skip
+    answered = SurveyAnswer.objects.filter(call=call, criterion__in=[r.criterion for r in rows])
+    if answered.exists():
+        raise StateConflict("survey_answered", _("This call's survey was already recorded."))
+    return SurveyAnswer.objects.bulk_create(rows)
+
+
+def _score(average: float) -> float:
+    """A 1–5 average on the 0–100 scale of the index."""
+    return (average - 1) / 4 * 100
+
+
+def _answers(branch_ids: list[int], start: date, end: date, advisor: User | None):
+    answers = SurveyAnswer.objects.filter(
+        branch_id__in=branch_ids, answered_on__gte=start, answered_on__lte=end
+    )
+    return answers if advisor is None else answers.filter(advisor=advisor)
+
+
+def _leaves_of(criterion_ids) -> tuple[list[Criterion], dict]:
+    """The leaf criteria of the models these criteria belong to, in tree order, with every
+    criterion's weights."""
+    models = Criterion.objects.filter(pk__in=criterion_ids).values("model")
+    criteria = list(Criterion.objects.filter(model__in=models).select_related("parent"))
+    weights = criterion_weights(criteria, list(ComparisonMatrix.objects.filter(model__in=models)))
+    parents = {criterion.parent_id for criterion in criteria}
+    leaves = sorted(
+        (criterion for criterion in criteria if criterion.pk not in parents),
+        key=lambda c: (
+            c.model_id,
+            c.parent.position if c.parent else c.position,
+            c.parent_id is not None,
+            c.position,
+        ),
+    )
+    return leaves, weights
+
+
+def _index(scores: dict[int, tuple[int, float]], weights: dict) -> tuple[float | None, int]:
+    """The weighted 0–100 index of the leaves answered ({id: (answers, average)}), their
+    global weights renormalised over them, and the answers counted."""
+    weighted = total = 0.0
+    for criterion_id, (_count, average) in scores.items():
+        weight = weights.get(criterion_id, (None, None))[1]
+        if weight:
+            weighted += weight * _score(average)
+            total += weight
+    answers = sum(count for count, _average in scores.values())
+    return (round(weighted / total, 1) if total else None), answers
+
+
+def satisfaction_index(
+    *, branch_ids: list[int], start: date, end: date, advisor: User | None = None
+) -> dict:
+    """The satisfaction index (0–100) of the branches' survey answers of a period (of one
+    advisor's customers when given): each leaf criterion's average score mapped to 0–100
+    ((s − 1) / 4 × 100) and weighted by its global weight; leaves nobody answered are left
+    out and the others' weights renormalised. None without answers."""
+    scores = {
+        row["criterion"]: (row["n"], float(row["average"]))
+        for row in _answers(branch_ids, start, end, advisor)
+        .values("criterion")
+        .annotate(n=Count("pk"), average=Avg("score"))
+        .order_by()
+    }
+    leaves, weights = _leaves_of(scores)
+    index, answers = _index(scores, weights)
+    per_criterion = []
+    for leaf in leaves:
+        count, average = scores.get(leaf.pk, (0, None))
+        per_criterion.append(
+            {
+                "criterion": leaf.pk,
+                "name": leaf.name,
+                "parent_name": leaf.parent.name if leaf.parent else None,
+                "weight": None if weights[leaf.pk][1] is None else round(weights[leaf.pk][1], 4),
+                "answers": count,
+                "average": None if average is None else round(average, 2),
+                "score": None if average is None else round(_score(average), 1),
+            }
+        )
+    return {"index": index, "answers": answers, "per_criterion": per_criterion}
+
+
+# The ways the index is broken down: by branch, by the advisor who served, by month.
+INDEX_GROUPS = {"branch": F("branch"), "advisor": F("advisor"), "month": TruncMonth("answered_on")}
+
+
+def satisfaction_indexes(
+    *, branch_ids: list[int], start: date, end: date, by: str, advisor: User | None = None
+) -> list[dict]:
+    """The satisfaction index of each branch, advisor (None: not attributed) or month of the
+    period: [{key, index, answers}] in the order of the keys, the same queries for any
+    number of them."""
+    scores: dict = {}
+    for row in (
+        _answers(branch_ids, start, end, advisor)
+        .values("criterion", key=INDEX_GROUPS[by])
+        .annotate(n=Count("pk"), average=Avg("score"))
+        .order_by()
+    ):
+        scores.setdefault(row["key"], {})[row["criterion"]] = (row["n"], float(row["average"]))
+    _leaves, weights = _leaves_of({pk for group in scores.values() for pk in group})
+    indexes = []
+    for key in sorted(scores, key=lambda key: (key is None, key)):
+        index, answers = _index(scores[key], weights)
+        indexes.append({"key": key, "index": index, "answers": answers})
+    return indexes
+
+
+def satisfaction_report(
+    *, branch_ids: list[int], start: date, end: date, advisor: User | None = None
+) -> dict:
+    """The satisfaction index of a period with each leaf criterion's score, broken down by
+    branch, by the advisor who served (None: not attributed) and by month, each named."""
+    period = {"branch_ids": branch_ids, "start": start, "end": end, "advisor": advisor}
+    report = satisfaction_index(**period)
+    branches = satisfaction_indexes(by="branch", **period)
+    advisors = satisfaction_indexes(by="advisor", **period)
+    branch_names = dict(
+        Branch.objects.filter(pk__in=[row["key"] for row in branches]).values_list("pk", "name")
+    )
+    people = {
+        user.pk: display_name(user)
+        for user in User.objects.filter(pk__in=[row["key"] for row in advisors if row["key"]])
+    }
+    return {
+        **report,
+        "branches": [
+            {"branch": row["key"], "name": branch_names[row["key"]], **_figures(row)}
+            for row in branches
+        ],
+        "advisors": [
+            {"advisor": row["key"], "name": people.get(row["key"], ""), **_figures(row)}
+            for row in advisors
+        ],
+        "months": [
+            {"month": row["key"], **_figures(row)}
+            for row in satisfaction_indexes(by="month", **period)
+        ],
+    }
+
+
+def _figures(row: dict) -> dict:
+    return {"index": row["index"], "answers": row["answers"]}

@@ -20,12 +20,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dealer_crm.audit import history_entries
 from dealer_crm.errors import DomainError
 from dealer_crm.figures import ratio
-from dealer_crm.forms import bootstrap_widgets
+from dealer_crm.forms import FiguresForm, bootstrap_widgets
 from dealer_crm.pages import apply_filters, call_service, paginate, sort
+from dealer_crm.periods import PRESET_PERIODS, period_bounds
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import branch_ids_for
 from dealer_crm.templatetags.crm import money
-from parts.forms.figures import PRESET_PERIODS, FiguresForm, period_bounds
 
 from .. import selectors, services
 from ..choices import DealStage, ProtectionStatus, RequestStatus

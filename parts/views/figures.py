@@ -12,12 +12,13 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from dealer_crm.forms import FiguresForm
+from dealer_crm.periods import PRESET_PERIODS, period_bounds
 from dealer_crm.scoping import branch_ids_for
 from dealer_crm.templatetags.crm import money
 
 from .. import selectors
 from ..choices import MoveKind, StocktakeStatus
-from ..forms.figures import PRESET_PERIODS, FiguresForm, period_bounds
 from ..services import CONSUMING_MOVES
 
 # How many dead-stock rows the drill-down lists, dearest first.

@@ -1,7 +1,7 @@
 """The funnel figures page: a period's leads stage by stage, by source, model, consultant or
 month, each figure a link to the leads behind it."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 from django import forms
@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import Branch
 from dealer_crm.pages import call_service
+from dealer_crm.periods import period_bounds
 from dealer_crm.scoping import branch_ids_for
 
 from ..selectors import FUNNEL_DIMENSIONS, funnel_figures
@@ -29,18 +30,6 @@ PERIODS = [
 PRESET_PERIODS = [key for key, _label in PERIODS if key != "custom"]
 # The lead-list filter that narrows the drill-down to one row of each dimension.
 DRILL_DOWN_FILTER = {"source": "source", "model": "model_of_interest", "consultant": "consultant"}
-
-
-def period_bounds(period: str, today: date) -> tuple[date, date]:
-    month_start = today.replace(day=1)
-    if period == "last_month":
-        start = month_start - relativedelta(months=1)
-        return start, month_start - timedelta(days=1)
-    if period == "last_90_days":
-        return today - timedelta(days=89), today
-    if period == "this_year":
-        return today.replace(month=1, day=1), today
-    return month_start, today
 
 
 class FunnelForm(BootstrapFormMixin, forms.Form):

@@ -6,10 +6,10 @@ from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.choices import Role
-from dealer_crm.forms import bootstrap_widgets
+from dealer_crm.forms import FiguresForm, bootstrap_widgets
 from dealer_crm.models import display_name
+from dealer_crm.periods import PERIODS, PRESET_PERIODS, period_bounds
 from dealer_crm.scoping import branch_ids_for
-from parts.forms.figures import PERIODS, PRESET_PERIODS, FiguresForm, period_bounds
 
 __all__ = ["PERIODS", "PRESET_PERIODS", "ServiceFiguresForm", "period_bounds"]
 

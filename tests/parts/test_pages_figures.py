@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dealer_crm.choices import Role
+from dealer_crm.periods import period_bounds
 from parts import services
 from parts.choices import IssueKind, StocktakeScope
-from parts.forms.figures import period_bounds
 from parts.models import StockMove
 from tests.factories import BinFactory, PartFactory, SupplierFactory, UserFactory
 from tests.factories.parts import placed_purchase_order

@@ -1,0 +1,953 @@
+"""REST resources of customer care (客户关怀): follow-up calls (回访) with each attempt at them,
+complaints (投诉) from receipt to the customer's confirmation, inquiries and suggestions (咨询,
+建议), the customer segments and their recompute, the after-sales report and the record of the
+scheduled jobs' runs.
+
+Each endpoint parses its input, calls one service and renders the result; the rules live in
+`customers.care.services`. Records are read through the branch scope, and every id a request
+names is looked up in the caller's branches, so another branch's record "does not exist". The
+customer's mobile on a call is masked without `customers.view_pii`, and unmasked views are
+logged.
+"""
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.api import (
+    BranchStaffField,
+    ScopedCustomerField,
+    ScopedVehicleField,
+    SegmentSerializer,
+)
+from dealer_crm.api import (
+    REFUSED,
+    BranchField,
+    BranchScopedMixin,
+    CommandMixin,
+    PeriodQuerySerializer,
+    PiiLoggedViewSetMixin,
+    PiiMaskedSerializerMixin,
+    ScopedRecordField,
+    answers,
+)
+from dealer_crm.idempotency import idempotent
+from dealer_crm.models import Branch, JobRun, display_name
+from dealer_crm.pagination import CursorPagination
+from dealer_crm.pii import mask_phone
+from dealer_crm.scoping import branch_ids_for
+from service.models import WorkOrder
+
+from . import selectors, services
+from .choices import CallOutcome, ComplaintCategory, ComplaintChannel, InquiryKind, Severity
+from .filters import CallFilter, ComplaintFilter, CustomerSegmentFilter, InquiryFilter
+from .models import (
+    CallAttempt,
+    ComparisonMatrix,
+    Complaint,
+    Criterion,
+    CustomerSegment,
+    FollowUpCall,
+    Inquiry,
+    SatisfactionModel,
+    SurveyAnswer,
+)
+
+
+def text_field(max_length: int, **kwargs) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=max_length, required=False, allow_blank=True, default="", **kwargs
+    )
+
+
+# --- Fields naming other records ----------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class StaffField(BranchStaffField):
+    """A user id: a colleague of one of your branches."""
+
+
+class ScopedWorkOrderField(ScopedRecordField):
+    model = WorkOrder
+
+
+# --- Serializers: follow-up calls -----------------------------------------------------------
+
+
+class CallAttemptSerializer(serializers.ModelSerializer):
+    by_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CallAttempt
+        fields = ["id", "outcome", "note", "by", "by_name", "at"]
+        read_only_fields = fields
+
+    def get_by_name(self, attempt: CallAttempt) -> str:
+        return display_name(attempt.by)
+
+
+class FollowUpCallSerializer(PiiMaskedSerializerMixin, serializers.ModelSerializer):
+    """回访: a call due to a person on a day for one reason (day 1, 7 or 30 after a delivery,
+    a service visit, a closed complaint), with its source record. Not reached, it is due again
+    the next day, up to three attempts; reached, it is done with the customer's score (1–5).
+    The customer's mobile is masked without `customers.view_pii`."""
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    customer_mobile = serializers.CharField(source="customer.mobile", read_only=True)
+    plate = serializers.CharField(
+        source="vehicle.plate", read_only=True, default=None, allow_null=True
+    )
+    assigned_to_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FollowUpCall
+        fields = [
+            "id", "branch", "customer", "customer_name", "customer_mobile", "vehicle", "plate",
+            "reason", "delivery", "work_order", "complaint", "due_on", "assigned_to",
+            "assigned_to_name", "status", "attempts", "score", "note", "raised_complaint",
+            "completed_by", "completed_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+        pii_fields = {"customer_mobile": mask_phone}
+
+    def get_assigned_to_name(self, call: FollowUpCall) -> str:
+        return display_name(call.assigned_to)
+
+
+class FollowUpCallDetailSerializer(FollowUpCallSerializer):
+    """The call with each attempt at it, oldest first (`attempts` is how many)."""
+
+    tries = CallAttemptSerializer(many=True, read_only=True)
+
+    class Meta(FollowUpCallSerializer.Meta):
+        fields = [*FollowUpCallSerializer.Meta.fields, "tries"]
+        read_only_fields = fields
+
+
+class IssueSerializer(serializers.Serializer):
+    """What the customer complained of on the call: it opens a complaint (channel: follow-up
+    call)."""
+
+    category = serializers.ChoiceField(choices=ComplaintCategory.choices)
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    description = serializers.CharField(max_length=2000)
+
+
+class CallAttemptInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=CallOutcome.choices)
+    score = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=gettext_lazy("Satisfaction from 1 to 5; required when the customer was reached."),
+    )
+    note = text_field(1000, help_text=gettext_lazy("What the customer said."))
+    issue = IssueSerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=gettext_lazy("An issue the customer raised (only when reached)."),
+    )
+
+
+class CallReassignSerializer(serializers.Serializer):
+    to = StaffField(help_text=gettext_lazy("A colleague of the call's branch."))
+
+
+# --- Serializers: complaints ----------------------------------------------------------------
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    """投诉: channel, category and severity; the owner; the respond-by and resolve-by deadlines
+    its severity sets; the first response, the resolution (by a manager) and the customer's
+    confirmation; escalated one level each time a deadline passes. Status: open → responded
+    → resolved → closed."""
+
+    number = serializers.CharField(read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    plate = serializers.CharField(
+        source="vehicle.plate", read_only=True, default=None, allow_null=True
+    )
+    owner_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "id", "number", "branch", "customer", "customer_name", "vehicle", "plate",
+            "work_order", "channel", "category", "severity", "description", "owner",
+            "owner_name", "status", "received_at", "respond_by", "resolve_by", "responded_at",
+            "response", "resolution", "resolved_by", "resolved_at", "confirmed_at",
+            "confirmation_note", "escalation_level", "escalated_at", "created_by",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_owner_name(self, complaint: Complaint) -> str:
+        return display_name(complaint.owner)
+
+
+class ComplaintCreateSerializer(serializers.Serializer):
+    branch = BranchField(required=False, help_text=gettext_lazy("Defaults to your branch."))
+    customer = ScopedCustomerField()
+    vehicle = ScopedVehicleField(required=False, allow_null=True)
+    work_order = ScopedWorkOrderField(
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy("The work order complained of, if any."),
+    )
+    channel = serializers.ChoiceField(choices=ComplaintChannel.choices)
+    category = serializers.ChoiceField(choices=ComplaintCategory.choices)
+    severity = serializers.ChoiceField(
+        choices=Severity.choices,
+        help_text=gettext_lazy("Sets the respond-by and resolve-by deadlines."),
+    )
+    description = serializers.CharField(max_length=2000)
+    owner = StaffField(
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy("Who handles it, a colleague of the branch; you by default."),
+    )
+
+
+class ComplaintRespondSerializer(serializers.Serializer):
+    response = serializers.CharField(
+        max_length=1000, allow_blank=True, help_text=gettext_lazy("What was told to the customer.")
+    )
+
+
+class ComplaintResolveSerializer(serializers.Serializer):
+    resolution = serializers.CharField(
+        max_length=2000, allow_blank=True, help_text=gettext_lazy("How it was resolved.")
+    )
+
+
+class ComplaintConfirmSerializer(serializers.Serializer):
+    note = text_field(300, help_text=gettext_lazy("The customer's words."))
+
+
+# --- Serializers: inquiries and suggestions -------------------------------------------------
+
+
+class InquirySerializer(serializers.ModelSerializer):
+    """咨询 or 建议: what the customer asked or proposed, the answer, who answered and when."""
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+
+    class Meta:
+        model = Inquiry
+        fields = [
+            "id", "branch", "customer", "customer_name", "kind", "channel", "subject",
+            "received_at", "recorded_by", "answer", "answered_by", "answered_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class InquiryCreateSerializer(serializers.Serializer):
+    branch = BranchField(required=False, help_text=gettext_lazy("Defaults to your branch."))
+    customer = ScopedCustomerField()
+    kind = serializers.ChoiceField(choices=InquiryKind.choices)
+    channel = serializers.ChoiceField(choices=ComplaintChannel.choices)
+    subject = serializers.CharField(max_length=1000)
+    answer = text_field(2000, help_text=gettext_lazy("Given at once, it is answered by you now."))
+
+
+class InquiryAnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+# --- Serializers: segments, report, job runs ------------------------------------------------
+
+
+class CustomerSegmentSerializer(SegmentSerializer):
+    """A customer's segments as of the last run: lifecycle, key customer (重点客户, the top
+    20% of the branch by 12 months' revenue), the abnormal reasons to reach out (异常客户) and
+    the age segment of the newest vehicle."""
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    branch = serializers.IntegerField(source="customer.branch_id", read_only=True)
+
+    class Meta(SegmentSerializer.Meta):
+        fields = [
+            "id", "customer", "customer_name", "branch", *SegmentSerializer.Meta.fields,
+            "revenue_12m", "last_visit_on",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SegmentsRecomputeSerializer(serializers.Serializer):
+    branch = BranchField(
+        required=False, help_text=gettext_lazy("One branch; each of yours if left out.")
+    )
+
+
+class SegmentsComputedSerializer(serializers.Serializer):
+    branch = serializers.IntegerField()
+    customers = serializers.IntegerField(help_text=gettext_lazy("Customers computed."))
+
+
+class AppointmentCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    checked_in = serializers.IntegerField()
+    no_show = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+
+
+class AnsweredCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    answered = serializers.IntegerField()
+
+
+class ComplaintCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    responded_in_time = serializers.IntegerField()
+    resolved = serializers.IntegerField(help_text=gettext_lazy("Resolved or closed."))
+    closed = serializers.IntegerField(help_text=gettext_lazy("Confirmed by the customer."))
+    escalated = serializers.IntegerField()
+
+
+class CallResultsSerializer(serializers.Serializer):
+    due = serializers.IntegerField(help_text=gettext_lazy("Calls due in the period."))
+    done = serializers.IntegerField()
+    unreachable = serializers.IntegerField()
+    open = serializers.IntegerField(help_text=gettext_lazy("Still to make."))
+    score = serializers.FloatField(
+        allow_null=True, help_text=gettext_lazy("Average satisfaction of those done (1–5).")
+    )
+    completion = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=3,
+        allow_null=True,
+        help_text=gettext_lazy("Done / due (0–1); null when none was due."),
+    )
+
+
+class AfterSalesReportSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    appointments = AppointmentCountsSerializer()
+    inquiries = AnsweredCountsSerializer()
+    suggestions = AnsweredCountsSerializer()
+    rescues = serializers.DictField(
+        child=serializers.IntegerField(), help_text=gettext_lazy("Rescues per status.")
+    )
+    insurance_claims = serializers.DictField(
+        child=serializers.IntegerField(), help_text=gettext_lazy("Insurance claims per status.")
+    )
+    complaints = ComplaintCountsSerializer()
+    calls = CallResultsSerializer()
+
+
+class JobRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JobRun
+        fields = ["id", "job", "status", "started_at", "finished_at", "rows", "error"]
+        read_only_fields = fields
+
+
+# --- Viewsets: the bases --------------------------------------------------------------------
+
+
+class CareViewSet(
+    CommandMixin, BranchScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):  # fmt: skip
+    """Care records are read, made and changed by commands (POST: `create` where a resource
+    has one), never edited or deleted; after a command the record is read back as the detail
+    shows it."""
+
+    http_method_names = ["get", "post", "head", "options"]
+
+    def reload(self, instance):
+        return self.get_queryset().get(pk=instance.pk)
+
+
+# --- Viewsets: follow-up calls --------------------------------------------------------------
+
+
+class FollowUpCallViewSet(PiiLoggedViewSetMixin, CareViewSet):
+    """回访 of your branches, newest first (cursor pagination): `?status=due&due_on_before=`
+    is the queue, `?mine=true` your own calls. Generated by the daily job; the detail lists
+    each attempt."""
+
+    queryset = FollowUpCall.objects.select_related("customer", "vehicle", "assigned_to")
+    serializer_class = FollowUpCallDetailSerializer
+    filterset_class = CallFilter
+    pagination_class = CursorPagination
+    ordering_fields = ["id", "due_on"]
+    command_permissions = {
+        "attempts": ["care.change_followupcall"],
+        "reassign": ["care.change_followupcall"],
+    }
+    pii_logged_actions = ("list", "retrieve", "attempts", "reassign")
+
+    def pii_customer_id(self, call: FollowUpCall) -> int:
+        return call.customer_id
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "list":
+            return queryset
+        return queryset.prefetch_related(
+            Prefetch("tries", queryset=CallAttempt.objects.select_related("by"))
+        )
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return FollowUpCallSerializer
+        return super().get_serializer_class()
+
+    @idempotent
+    @extend_schema(
+        request=CallAttemptInputSerializer, responses=answers(FollowUpCallDetailSerializer)
+    )
+    @action(detail=True, methods=["post"])
+    def attempts(self, request, pk=None):
+        """Log a try at the call (needs `care.change_followupcall`). Reached, the call is done
+        with the score and what the customer said, and an `issue` opens a complaint; not
+        reached, it is due again tomorrow, and unreachable after the third try.
+        400 `score_required`, `score_invalid`, `issue_needs_customer`; 409 `call_not_due`."""
+        call = self.get_object()
+        data = self.parse(CallAttemptInputSerializer)
+        issue = data.pop("issue")
+        logged = services.call_attempt_record(
+            call=call, by=request.user, issue=dict(issue) if issue else None, **data
+        )
+        return self.respond(logged)
+
+    @extend_schema(request=CallReassignSerializer, responses=answers(FollowUpCallDetailSerializer))
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, pk=None):
+        """Give the call to a colleague of its branch (needs `care.change_followupcall`).
+        400 `assignee_other_branch`; 409 `call_not_due`."""
+        call = self.get_object()
+        data = self.parse(CallReassignSerializer)
+        return self.respond(services.call_reassign(call=call, to=data["to"], by=request.user))
+
+
+# --- Viewsets: complaints and inquiries -----------------------------------------------------
+
+
+class ComplaintViewSet(CareViewSet):
+    """投诉 of your branches, newest first (cursor pagination). `?search=` finds a number
+    (CP00012) or a customer's name; `?overdue=true` those past a deadline and not answered or
+    resolved; `?escalated=true`; `?received_at_after=&received_at_before=`."""
+
+    queryset = Complaint.objects.select_related("customer", "vehicle", "owner")
+    serializer_class = ComplaintSerializer
+    filterset_class = ComplaintFilter
+    pagination_class = CursorPagination
+    ordering_fields = ["id", "received_at", "resolve_by"]
+    command_permissions = {
+        "reply": ["care.change_complaint"],
+        "resolve": ["care.resolve_complaint"],
+        "confirm": ["care.change_complaint"],
+    }
+
+    @idempotent
+    @extend_schema(
+        request=ComplaintCreateSerializer,
+        responses=answers(ComplaintSerializer, status.HTTP_201_CREATED, conflict=False),
+    )
+    def create(self, request, *args, **kwargs):
+        """Record a complaint: its deadlines follow its severity, it goes on the customer's
+        timeline and the owner (you unless named) is told. 400 `owner_other_branch`,
+        `customer_other_branch`."""
+        data = self.parse(ComplaintCreateSerializer)
+        branch = data.pop("branch", None) or self.working_branch()
+        customer = data.pop("customer")
+        complaint = services.complaint_create(
+            branch=branch, customer=customer, by=request.user, data=data
+        )
+        return self.respond(complaint, status.HTTP_201_CREATED)
+
+    # Named `reply`: `respond` is CommandMixin's rendering of every command's answer.
+    @extend_schema(request=ComplaintRespondSerializer, responses=answers(ComplaintSerializer))
+    @action(detail=True, methods=["post"], url_path="respond", url_name="respond")
+    def reply(self, request, pk=None):
+        """The first response to the customer (needs `care.change_complaint`).
+        400 `response_required`; 409 `complaint_not_open`."""
+        complaint = self.get_object()
+        data = self.parse(ComplaintRespondSerializer)
+        return self.respond(
+            services.complaint_respond(complaint=complaint, by=request.user, **data)
+        )
+
+    @idempotent
+    @extend_schema(request=ComplaintResolveSerializer, responses=answers(ComplaintSerializer))
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """Record how the complaint was resolved; the customer confirms it next (needs
+        `care.resolve_complaint`: a manager). 400 `resolution_required`;
+        409 `complaint_not_open`."""
+        complaint = self.get_object()
+        data = self.parse(ComplaintResolveSerializer)
+        return self.respond(
+            services.complaint_resolve(complaint=complaint, by=request.user, **data)
+        )
+
+    @idempotent
+    @extend_schema(request=ComplaintConfirmSerializer, responses=answers(ComplaintSerializer))
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        """The customer confirms the resolution: the complaint is closed and a follow-up call
+        comes three days later (needs `care.change_complaint`). 409 `complaint_not_resolved`."""
+        complaint = self.get_object()
+        data = self.parse(ComplaintConfirmSerializer)
+        return self.respond(
+            services.complaint_confirm(complaint=complaint, by=request.user, **data)
+        )
+
+
+class InquiryViewSet(CareViewSet):
+    """咨询 and 建议 of your branches, newest first (cursor pagination): `?kind=`,
+    `?answered=false`, `?received_at_after=&received_at_before=`."""
+
+    queryset = Inquiry.objects.select_related("customer")
+    serializer_class = InquirySerializer
+    filterset_class = InquiryFilter
+    pagination_class = CursorPagination
+    ordering_fields = ["id", "received_at"]
+    command_permissions = {"answer": ["care.change_inquiry"]}
+
+    @idempotent
+    @extend_schema(
+        request=InquiryCreateSerializer,
+        responses=answers(InquirySerializer, status.HTTP_201_CREATED, conflict=False),
+    )
+    def create(self, request, *args, **kwargs):
+        """Log what a customer asked or proposed; with `answer` it is answered by you at once.
+        It goes on the customer's timeline."""
+        data = self.parse(InquiryCreateSerializer)
+        branch = data.pop("branch", None) or self.working_branch()
+        customer = data.pop("customer")
+        inquiry = services.inquiry_record(
+            branch=branch, customer=customer, by=request.user, data=data
+        )
+        return self.respond(inquiry, status.HTTP_201_CREATED)
+
+    @extend_schema(request=InquiryAnswerSerializer, responses=answers(InquirySerializer))
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        """Answer it (needs `care.change_inquiry`). 400 `answer_required`;
+        409 `inquiry_answered`."""
+        inquiry = self.get_object()
+        data = self.parse(InquiryAnswerSerializer)
+        return self.respond(services.inquiry_answer(inquiry=inquiry, by=request.user, **data))
+
+
+# --- Viewsets: segments, report, job runs ---------------------------------------------------
+
+
+class CustomerSegmentViewSet(
+    CommandMixin, BranchScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
+    """The segments of your branches' customers as of the last nightly run (cursor
+    pagination): `?lifecycle=`, `?key_customer=true`, `?abnormal=repair_only`,
+    `?vehicle_age=`."""
+
+    queryset = CustomerSegment.objects.select_related("customer")
+    serializer_class = CustomerSegmentSerializer
+    filterset_class = CustomerSegmentFilter
+    pagination_class = CursorPagination
+    ordering_fields = ["id"]
+    http_method_names = ["get", "post", "head", "options"]
+    command_permissions = {"recompute": ["care.change_customersegment"]}
+
+    @extend_schema(
+        request=SegmentsRecomputeSerializer,
+        responses=answers(SegmentsComputedSerializer(many=True), conflict=False),
+    )
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def recompute(self, request):
+        """Recompute the segments now, of one branch or each of yours, without waiting for the
+        night (needs `care.change_customersegment`); each customer's row is replaced."""
+        data = self.parse(SegmentsRecomputeSerializer)
+        branches = (
+            [data["branch"]]
+            if "branch" in data
+            else Branch.objects.filter(pk__in=branch_ids_for(request.user)).order_by("code")
+        )
+        computed = [
+            {"branch": branch.pk, "customers": services.segments_compute(branch=branch)}
+            for branch in branches
+        ]
+        return Response(SegmentsComputedSerializer(computed, many=True).data)
+
+
+class CareReportView(APIView):
+    """The after-sales report (售后综合报表) of a period over one of your branches or all of
+    them: appointments, inquiries, rescues, insurance claims, suggestions, complaints and
+    follow-up results, each with how it was handled (needs `care.view_followupcall`)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[PeriodQuerySerializer],
+        responses={200: AfterSalesReportSerializer, 400: REFUSED},
+    )
+    def get(self, request):
+        if not request.user.has_perm("care.view_followupcall"):
+            raise PermissionDenied()
+        query = PeriodQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        branch = data.get("branch")
+        report = selectors.after_sales_report(
+            branch_ids=[branch.pk] if branch else branch_ids_for(request.user),
+            start=data["start"],
+            end=data["end"],
+        )
+        return Response(
+            AfterSalesReportSerializer({**report, "start": data["start"], "end": data["end"]}).data
+        )
+
+
+class JobRunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The runs of every scheduled job, newest first (cursor pagination): when each started
+    and finished, the rows it made or changed, the error of a failed one; `?job=`,
+    `?status=failed` (needs `dealer_crm.view_jobrun`: managers)."""
+
+    queryset = JobRun.objects.all()
+    serializer_class = JobRunSerializer
+    filterset_fields = ["job", "status"]
+    pagination_class = CursorPagination
+    ordering_fields = ["id"]
+
+
+# --- Satisfaction index (层次分析法) ----------------------------------------------------------
+
+
+class ScopedCallField(ScopedRecordField):
+    model = FollowUpCall
+
+
+class ScopedCriterionField(ScopedRecordField):
+    model = Criterion
+
+
+@extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string", "example": "1/3"}]})
+class JudgementField(serializers.Field):
+    """A judgement on Saaty's scale, 1/9 to 9: a number, or a fraction as text ("1/3")."""
+
+    default_error_messages = {"invalid": gettext_lazy("Enter a number such as 3, 0.5 or 1/3.")}
+
+    def to_internal_value(self, data) -> float:
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            return float(data)
+        value = services.saaty_number(data) if isinstance(data, str) else None
+        if value is None:
+            self.fail("invalid")
+        return value
+
+    def to_representation(self, value):
+        return value
+
+
+class CriterionSerializer(serializers.ModelSerializer):
+    """A criterion (`parent` empty) or a sub-criterion, in its siblings' order, with its
+    weights: `local_weight` among its siblings, `global_weight` the product down the tree
+    (null until its siblings are compared). Survey answers score the leaves."""
+
+    local_weight = serializers.FloatField(read_only=True, allow_null=True)
+    global_weight = serializers.FloatField(read_only=True, allow_null=True)
+    leaf = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Criterion
+        fields = ["id", "parent", "name", "position", "local_weight", "global_weight", "leaf"]
+        read_only_fields = fields
+
+
+class ComparisonMatrixSerializer(serializers.ModelSerializer):
+    """The pairwise comparisons of the criteria under `parent` (the top level when null),
+    rows and columns in their order, with the weights of the principal eigenvector, λmax, CI
+    and CR (always under 0.1: a less consistent matrix is refused)."""
+
+    values = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField()), read_only=True
+    )
+    weights = serializers.ListField(child=serializers.FloatField(), read_only=True)
+
+    class Meta:
+        model = ComparisonMatrix
+        fields = [
+            "id", "parent", "values", "weights", "lambda_max", "ci", "cr", "entered_by",
+            "entered_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SatisfactionModelSerializer(serializers.ModelSerializer):
+    """满意度模型: a branch's criteria and sub-criteria of satisfaction with their comparison
+    matrices and weights. The active one (one per branch) is the one surveys answer; once
+    activated its criteria are fixed."""
+
+    criteria = serializers.SerializerMethodField()
+    matrices = ComparisonMatrixSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SatisfactionModel
+        fields = [
+            "id", "branch", "name", "active", "activated_at", "created_by", "created_at",
+            "criteria", "matrices",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(CriterionSerializer(many=True))
+    def get_criteria(self, model: SatisfactionModel) -> list:
+        criteria = list(model.criteria.all())
+        weights = services.criterion_weights(criteria, list(model.matrices.all()))
+        parents = {criterion.parent_id for criterion in criteria}
+        for criterion in criteria:
+            criterion.local_weight, criterion.global_weight = weights[criterion.pk]
+            criterion.leaf = criterion.pk not in parents
+        return CriterionSerializer(criteria, many=True).data
+
+
+class SatisfactionModelCreateSerializer(serializers.Serializer):
+    branch = BranchField(required=False, help_text=gettext_lazy("Defaults to your branch."))
+    name = serializers.CharField(max_length=100, allow_blank=True)
+
+
+class CriterionInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, allow_blank=True)
+    parent = ScopedCriterionField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=gettext_lazy("The criterion it details; a top-level criterion when left out."),
+    )
+
+
+class MatrixInputSerializer(serializers.Serializer):
+    parent = ScopedCriterionField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=gettext_lazy("Whose sub-criteria are compared; the top level when left out."),
+    )
+    values = serializers.ListField(
+        child=serializers.ListField(child=JudgementField(), max_length=100),
+        max_length=100,
+        help_text=gettext_lazy(
+            "The n×n comparisons, rows and columns in the criteria's order: row i, column j "
+            "says how much more i matters than j (1/9 to 9), the reciprocal of row j, column i."
+        ),
+    )
+
+
+class SurveyAnswerSerializer(serializers.ModelSerializer):
+    """A customer's score (1–5) of a leaf criterion, asked on a follow-up call; it counts for
+    the advisor (or consultant) who served them, on the day of the call."""
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    criterion_name = serializers.CharField(source="criterion.name", read_only=True)
+    advisor_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SurveyAnswer
+        fields = [
+            "id", "branch", "customer", "customer_name", "call", "work_order", "advisor",
+            "advisor_name", "criterion", "criterion_name", "score", "answered_on",
+            "recorded_by", "recorded_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_advisor_name(self, answer: SurveyAnswer) -> str:
+        return display_name(answer.advisor) if answer.advisor else ""
+
+
+class SurveyInputSerializer(serializers.Serializer):
+    call = ScopedCallField(help_text=gettext_lazy("A call made (done)."))
+    answers = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text=gettext_lazy(
+            "{criterion id: score from 1 to 5} for leaf criteria of the branch's active model."
+        ),
+    )
+
+
+class SatisfactionIndexQuerySerializer(PeriodQuerySerializer):
+    advisor = StaffField(
+        required=False, help_text=gettext_lazy("Only the customers this advisor served.")
+    )
+
+
+class CriterionScoreSerializer(serializers.Serializer):
+    criterion = serializers.IntegerField()
+    name = serializers.CharField()
+    parent_name = serializers.CharField(allow_null=True)
+    weight = serializers.FloatField(allow_null=True, help_text=gettext_lazy("Its global weight."))
+    answers = serializers.IntegerField()
+    average = serializers.FloatField(allow_null=True, help_text=gettext_lazy("1–5."))
+    score = serializers.FloatField(allow_null=True, help_text=gettext_lazy("0–100."))
+
+
+class IndexFiguresSerializer(serializers.Serializer):
+    index = serializers.FloatField(
+        allow_null=True, help_text=gettext_lazy("0–100; null without answers.")
+    )
+    answers = serializers.IntegerField()
+
+
+class BranchIndexSerializer(IndexFiguresSerializer):
+    branch = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AdvisorIndexSerializer(IndexFiguresSerializer):
+    advisor = serializers.IntegerField(
+        allow_null=True, help_text=gettext_lazy("Null: answers not attributed to anyone.")
+    )
+    name = serializers.CharField()
+
+
+class MonthIndexSerializer(IndexFiguresSerializer):
+    month = serializers.DateField(help_text=gettext_lazy("The month's first day."))
+
+
+class SatisfactionIndexSerializer(IndexFiguresSerializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    per_criterion = CriterionScoreSerializer(many=True)
+    branches = BranchIndexSerializer(many=True)
+    advisors = AdvisorIndexSerializer(many=True)
+    months = MonthIndexSerializer(many=True)
+
+
+class SatisfactionModelViewSet(CareViewSet):
+    """满意度模型 of your branches: `?branch=`, `?active=true`. A manager creates a model, adds
+    its criteria and sub-criteria, enters a comparison matrix for each set of siblings, and
+    activates it."""
+
+    queryset = SatisfactionModel.objects.prefetch_related("criteria", "matrices")
+    serializer_class = SatisfactionModelSerializer
+    filterset_fields = ["branch", "active"]
+    ordering_fields = ["id", "created_at"]
+    command_permissions = {
+        "criteria": ["care.change_satisfactionmodel"],
+        "matrices": ["care.change_satisfactionmodel"],
+        "activate": ["care.change_satisfactionmodel"],
+    }
+
+    @extend_schema(
+        request=SatisfactionModelCreateSerializer,
+        responses=answers(SatisfactionModelSerializer, status.HTTP_201_CREATED, conflict=False),
+    )
+    def create(self, request, *args, **kwargs):
+        """A new model without criteria, not active (needs `care.add_satisfactionmodel`).
+        400 `name_required`, `model_name_taken`."""
+        data = self.parse(SatisfactionModelCreateSerializer)
+        branch = data.get("branch") or self.working_branch()
+        model = services.satisfaction_model_create(
+            branch=branch, name=data["name"], by=request.user
+        )
+        return self.respond(model, status.HTTP_201_CREATED)
+
+    @extend_schema(request=CriterionInputSerializer, responses=answers(SatisfactionModelSerializer))
+    @action(detail=True, methods=["post"])
+    def criteria(self, request, pk=None):
+        """Add a criterion, or a sub-criterion under `parent`, after its siblings; their
+        matrix is dropped, to enter again (needs `care.change_satisfactionmodel`).
+        400 `name_required`, `criterion_name_taken`, `criterion_too_deep`,
+        `criterion_other_model`, `too_many_criteria`; 409 `model_in_use`."""
+        model = self.get_object()
+        data = self.parse(CriterionInputSerializer)
+        services.criterion_add(model=model, by=request.user, **data)
+        return self.respond(model)
+
+    @extend_schema(request=MatrixInputSerializer, responses=answers(SatisfactionModelSerializer))
+    @action(detail=True, methods=["post"])
+    def matrices(self, request, pk=None):
+        """Enter the pairwise comparisons of the criteria under `parent` (the top level when
+        null); their weights come from the principal eigenvector (needs
+        `care.change_satisfactionmodel`). 400 `matrix_inconsistent` (CR ≥ 0.1, with `cr`,
+        `ci` and `lambda_max`), `matrix_not_square`, `matrix_not_number`,
+        `matrix_not_positive`, `matrix_diagonal`, `matrix_not_reciprocal`,
+        `matrix_out_of_scale` (with the `row` and `column` at fault), `too_few_criteria`,
+        `criterion_other_model`."""
+        model = self.get_object()
+        data = self.parse(MatrixInputSerializer)
+        services.comparison_matrix_set(model=model, by=request.user, **data)
+        return self.respond(model)
+
+    @extend_schema(request=None, responses=answers(SatisfactionModelSerializer))
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        """Make it the branch's active model, in place of the one before (needs
+        `care.change_satisfactionmodel`). 400 `model_empty`, `matrices_missing`;
+        409 `model_already_active`."""
+        model = self.get_object()
+        return self.respond(services.model_activate(model=model, by=request.user))
+
+
+class SurveyAnswerViewSet(CareViewSet):
+    """Survey answers of your branches, newest first (cursor pagination): `?call=`,
+    `?advisor=`, `?criterion=`, `?branch=`, `?answered_on__gte=&answered_on__lte=`."""
+
+    queryset = SurveyAnswer.objects.select_related("customer", "criterion", "advisor")
+    serializer_class = SurveyAnswerSerializer
+    filterset_fields = {
+        "branch": ["exact"],
+        "call": ["exact"],
+        "advisor": ["exact"],
+        "criterion": ["exact"],
+        "answered_on": ["gte", "lte"],
+    }
+    pagination_class = CursorPagination
+    ordering_fields = ["id"]
+
+    @idempotent
+    @extend_schema(
+        request=SurveyInputSerializer,
+        responses=answers(SurveyAnswerSerializer(many=True), status.HTTP_201_CREATED),
+    )
+    def create(self, request, *args, **kwargs):
+        """Record the customer's scores asked on a call made (needs
+        `care.add_surveyanswer`). 400 `no_active_model`, `answers_required`,
+        `criterion_not_leaf`, `score_invalid`; 409 `call_not_done`, `survey_answered`."""
+        data = self.parse(SurveyInputSerializer)
+        recorded = services.survey_answers_record(by=request.user, **data)
+        rows = self.get_queryset().filter(pk__in=[row.pk for row in recorded]).order_by("pk")
+        return Response(
+            SurveyAnswerSerializer(rows, many=True).data, status=status.HTTP_201_CREATED
+        )
+
+
+class SatisfactionIndexView(APIView):
+    """The satisfaction index (0–100) of a period over one of your branches or all of them,
+    or over one advisor's customers: each leaf criterion's average score on 0–100, weighted by
+    its AHP weight (those nobody answered left out), broken down by branch, advisor and month
+    (needs `care.view_satisfactionmodel`)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[SatisfactionIndexQuerySerializer],
+        responses={200: SatisfactionIndexSerializer, 400: REFUSED},
+    )
+    def get(self, request):
+        if not request.user.has_perm("care.view_satisfactionmodel"):
+            raise PermissionDenied()
+        query = SatisfactionIndexQuerySerializer(
+            data=request.query_params, context={"request": request}
+        )
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        branch = data.get("branch")
+        report = services.satisfaction_report(
+            branch_ids=[branch.pk] if branch else branch_ids_for(request.user),
+            start=data["start"],
+            end=data["end"],
+            advisor=data.get("advisor"),
+        )
+        return Response(
+            SatisfactionIndexSerializer({**report, "start": data["start"], "end": data["end"]}).data
+        )
