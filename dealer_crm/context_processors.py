@@ -77,6 +77,8 @@ NAVIGATION = [
             (_("Follow-up calls"), "care:call-list", "care.view_followupcall"),
             (_("Complaints"), "care:complaint-list", "care.view_complaint"),
             (_("Inquiries and suggestions"), "care:inquiry-list", "care.view_inquiry"),
+            (_("Reminders"), "care:reminder-list", "care.view_reminder"),
+            (_("Messages"), "care:message-list", "care.view_message"),
             (_("Customer segments"), "care:segments", "care.view_customersegment"),
             (_("After-sales report"), "care:report", "care.view_followupcall"),
             (_("Satisfaction index"), "care:satisfaction", "care.view_satisfactionmodel"),

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.forms import Form
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
@@ -75,3 +76,15 @@ def all_choice(filterset, *names: str) -> None:
         field = filterset.form.fields[name]
         field.empty_label = _("All")
         field.widget.choices = field.choices  # the widget's own copy still reads the old label
+
+
+# Lists of tables that grow every day count no further than this.
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Counts no further than COUNT_CAP: never an unbounded COUNT(*) on a growing table."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[:COUNT_CAP].count()

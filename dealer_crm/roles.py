@@ -156,6 +156,8 @@ CARE_WRITE = CARE_READ + [
     "care.add_inquiry",
     "care.change_inquiry",
     "care.change_customersegment",
+    "care.view_reminder",
+    "care.view_message",
     "care.view_satisfactionmodel",
     "care.view_surveyanswer",
     "care.add_surveyanswer",

@@ -97,6 +97,8 @@ router.register(
     "satisfaction-models", care_api.SatisfactionModelViewSet, basename="satisfaction-model"
 )
 router.register("survey-answers", care_api.SurveyAnswerViewSet, basename="survey-answer")
+router.register("reminders", care_api.ReminderViewSet, basename="reminder")
+router.register("messages", care_api.MessageViewSet, basename="message")
 
 api_v1 = [
     path("auth/token/", api.AuthTokenView.as_view(), name="auth-token"),

@@ -965,18 +965,15 @@ def test_the_demo_care_agent_made_each_past_call_on_its_day_and_has_todays_queue
         assert calls.filter(branch__code=code).exists(), code
     assert set(calls.values_list("assigned_to", flat=True)) == {agent.pk}
 
-    # the call back of the complaint a call raised is still to make: due three days after
-    # the customer confirmed the complaint closed, not tried yet
+    # the complaint a call raised was called back three days after the customer confirmed it
     raised = Complaint.objects.get(raised_by_call__isnull=False)
     callback = calls.get(complaint=raised)
-    assert (callback.reason, callback.status, callback.attempts) == (
-        CallReason.COMPLAINT, CallStatus.DUE, 0,
-    )  # fmt: skip
-    assert callback.due_on == first_due_on(callback) < today
+    assert callback.reason == CallReason.COMPLAINT and callback.status != CallStatus.DUE
+    assert first_due_on(callback) < today
 
-    # every other call due before today was made by the agent on the day it fell due: the
+    # every call due before today was made by the agent on the day it fell due: the
     # customer reached once and scored, or not reached on three days running and unreachable
-    past = calls.filter(due_on__lt=today).exclude(pk=callback.pk).prefetch_related("tries")
+    past = calls.filter(due_on__lt=today).prefetch_related("tries")
     statuses = []
     for call in past:
         tries = list(call.tries.all())

@@ -2,7 +2,19 @@ from django.contrib import admin
 
 from dealer_crm.admin import ReadOnlyLinesInline, ServiceManagedAdmin
 
-from .models import CallAttempt, Complaint, CustomerSegment, FollowUpCall, Inquiry
+from .models import (
+    CallAttempt,
+    ComparisonMatrix,
+    Complaint,
+    Criterion,
+    CustomerSegment,
+    FollowUpCall,
+    Inquiry,
+    Message,
+    Reminder,
+    SatisfactionModel,
+    SurveyAnswer,
+)
 
 
 class CareAdmin(ServiceManagedAdmin):
@@ -67,3 +79,40 @@ class CustomerSegmentAdmin(CareLogAdmin):
     list_display = ["customer", "lifecycle", "key_customer", "vehicle_age", "computed_on"]
     list_filter = ["lifecycle", "key_customer", "vehicle_age"]
     search_fields = ["customer__name"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(CareLogAdmin):
+    list_display = ["customer", "kind", "about_on", "due_on"]
+    list_filter = ["kind"]
+    search_fields = ["customer__name"]
+
+
+@admin.register(Message)
+class MessageAdmin(CareLogAdmin):
+    list_display = ["customer", "channel", "status", "sent_at"]
+    list_filter = ["channel", "status"]
+    search_fields = ["customer__name"]
+
+
+class CriterionInline(ReadOnlyLinesInline):
+    model = Criterion
+    fields = readonly_fields = ["parent", "name", "position"]
+
+
+@admin.register(SatisfactionModel)
+class SatisfactionModelAdmin(CareAdmin):
+    list_display = ["name", "branch", "active", "activated_at"]
+    list_filter = ["branch", "active"]
+    inlines = [CriterionInline]
+
+
+@admin.register(ComparisonMatrix)
+class ComparisonMatrixAdmin(CareLogAdmin):
+    list_display = ["model", "parent", "cr", "entered_at"]
+
+
+@admin.register(SurveyAnswer)
+class SurveyAnswerAdmin(CareLogAdmin):
+    list_display = ["answered_on", "branch", "criterion", "score", "advisor"]
+    list_filter = ["branch"]

@@ -1,7 +1,8 @@
 """REST resources of customer care (客户关怀): follow-up calls (回访) with each attempt at them,
 complaints (投诉) from receipt to the customer's confirmation, inquiries and suggestions (咨询,
-建议), the customer segments and their recompute, the after-sales report and the record of the
-scheduled jobs' runs.
+建议), the customer segments and their recompute, the after-sales report, the record of the
+scheduled jobs' runs, and the satisfaction index (层次分析法): its models, the call surveys and
+the index of a period.
 
 Each endpoint parses its input, calls one service and renders the result; the rules live in
 `customers.care.services`. Records are read through the branch scope, and every id a request
@@ -46,8 +47,23 @@ from dealer_crm.scoping import branch_ids_for
 from service.models import WorkOrder
 
 from . import selectors, services
-from .choices import CallOutcome, ComplaintCategory, ComplaintChannel, InquiryKind, Severity
-from .filters import CallFilter, ComplaintFilter, CustomerSegmentFilter, InquiryFilter
+from .choices import (
+    CallOutcome,
+    ComplaintCategory,
+    ComplaintChannel,
+    InquiryKind,
+    MessageStatus,
+    ReminderKind,
+    Severity,
+)
+from .filters import (
+    CallFilter,
+    ComplaintFilter,
+    CustomerSegmentFilter,
+    InquiryFilter,
+    MessageFilter,
+    ReminderFilter,
+)
 from .models import (
     CallAttempt,
     ComparisonMatrix,
@@ -56,6 +72,8 @@ from .models import (
     CustomerSegment,
     FollowUpCall,
     Inquiry,
+    Message,
+    Reminder,
     SatisfactionModel,
     SurveyAnswer,
 )
@@ -951,3 +969,89 @@ class SatisfactionIndexView(APIView):
         return Response(
             SatisfactionIndexSerializer({**report, "start": data["start"], "end": data["end"]}).data
         )
+
+
+# --- Reminders and messages -----------------------------------------------------------------
+
+
+def mask_address(value: str) -> str:
+    """A mobile number masked (138****5678); an e-mail address as it is."""
+    return value if "@" in value else mask_phone(value)
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    """A reminder the daily job made: what it is about on `about_on` (the expiry, the
+    maintenance due, the birthday or the holiday), the day it goes out (`due_on`), and once
+    sent or withheld its message (`message`, `message_status`; null while it waits)."""
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    plate = serializers.CharField(
+        source="vehicle.plate", read_only=True, default=None, allow_null=True
+    )
+    message = serializers.IntegerField(source="message.id", read_only=True, allow_null=True)
+    message_status = serializers.ChoiceField(
+        source="message.status", choices=MessageStatus.choices, read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Reminder
+        fields = [
+            "id", "customer", "customer_name", "vehicle", "plate", "kind", "due_on", "about_on",
+            "message", "message_status", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class MessageSerializer(PiiMaskedSerializerMixin, serializers.ModelSerializer):
+    """A message to a customer, sent or withheld: the channel and the address (a mobile is
+    masked without `customers.view_pii`), the text in the language it went out in, what
+    happened (`error`: the channel's refusal) and the reminder it carried, if any."""
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    reminder_kind = serializers.ChoiceField(
+        source="reminder.kind", choices=ReminderKind.choices, read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Message
+        fields = [
+            "id", "customer", "customer_name", "reminder", "reminder_kind", "channel", "address",
+            "language", "subject", "body", "status", "error", "sent_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+        pii_fields = {"address": mask_address}
+
+
+class ReminderViewSet(
+    CommandMixin, BranchScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):  # fmt: skip
+    """Reminders of your branches' customers, newest first (cursor pagination): `?kind=`,
+    `?due_on_after=&due_on_before=`, `?state=waiting|sent|failed|withheld`, `?customer=`.
+    Made and sent by the daily job; read-only."""
+
+    queryset = Reminder.objects.select_related("customer", "vehicle", "message")
+    serializer_class = ReminderSerializer
+    filterset_class = ReminderFilter
+    pagination_class = CursorPagination
+    ordering_fields = ["id"]
+    http_method_names = ["get", "head", "options"]
+
+
+class MessageViewSet(
+    PiiLoggedViewSetMixin, CommandMixin, BranchScopedMixin, mixins.ListModelMixin,
+    mixins.RetrieveModelMixin, viewsets.GenericViewSet,
+):  # fmt: skip
+    """Every message to your branches' customers, sent or withheld, newest first (cursor
+    pagination): `?channel=`, `?status=`, `?sent_after=&sent_before=` (days), `?search=` a
+    customer's name or mobile, `?customer=`. Read-only; unmasked addresses are logged."""
+
+    queryset = Message.objects.select_related("customer", "reminder")
+    serializer_class = MessageSerializer
+    filterset_class = MessageFilter
+    pagination_class = CursorPagination
+    ordering_fields = ["id"]
+    http_method_names = ["get", "head", "options"]
+
+    def pii_customer_id(self, message: Message) -> int:
+        return message.customer_id

@@ -14,13 +14,14 @@ import random
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Customer, TimelineEntry
 from dealer_crm.models import Branch
 from dealer_crm.periods import LOCAL_TIME_ZONE
 
-from . import services, tasks
+from . import services, tasks, timeline
 from .choices import (
     CallOutcome,
     CallStatus,
@@ -51,11 +52,11 @@ def _made(call: FollowUpCall, agent: User, rng: random.Random, unhappy: bool) ->
         for attempt in range(services.MAX_ATTEMPTS):
             services.call_attempt_record(call=call, outcome=CallOutcome.NO_ANSWER, by=agent)
             CallAttempt.objects.filter(pk=call.tries.order_by("-pk").first().pk).update(
-                at=_at(day + timedelta(days=attempt), 10 + attempt)
+                at=min(_at(day + timedelta(days=attempt), 10 + attempt), timezone.now())
             )
         last_try = day + timedelta(days=services.MAX_ATTEMPTS - 1)
         FollowUpCall.objects.filter(pk=call.pk).update(
-            due_on=last_try, completed_at=_at(last_try, 12)
+            due_on=last_try, completed_at=call.tries.order_by("-pk").first().at
         )
         return
     if unhappy:
@@ -114,6 +115,9 @@ def _calls(today: date, agent: User, manager: User, rng: random.Random) -> None:
         confirmed_on = timezone.localdate(received + timedelta(days=2))
         for back in range((today - confirmed_on).days, -1, -1):
             services.follow_up_calls_generate(today=today - timedelta(days=back))
+        callback = FollowUpCall.objects.filter(complaint=raised, due_on__lt=today).first()
+        if callback is not None:  # the customer is satisfied with how it was put right
+            _made(callback, agent, random.Random(SEED), unhappy=False)
 
 
 def _complaints(branch: Branch, agent: User, manager: User, now: datetime) -> None:
@@ -177,6 +181,24 @@ def _inquiries(branch: Branch, agent: User, now: datetime) -> None:
             )
 
 
+def _timeline_dated() -> None:
+    """Move the care entries of the customers' timelines to when their events happened."""
+    moments = [
+        (FollowUpCall, timeline.CALL_DONE, "completed_at"),
+        (Complaint, timeline.COMPLAINT_RECEIVED, "received_at"),
+        (Complaint, timeline.COMPLAINT_RESOLVED, "resolved_at"),
+        (Complaint, timeline.COMPLAINT_CLOSED, "confirmed_at"),
+        (Inquiry, timeline.INQUIRY, "received_at"),
+        (Inquiry, timeline.SUGGESTION, "received_at"),
+    ]
+    for model, kind, field in moments:
+        kind_of = ContentType.objects.get_for_model(model)
+        for pk, moment in model.objects.exclude(**{field: None}).values_list("pk", field):
+            TimelineEntry.objects.filter(kind=kind, content_type=kind_of, object_id=pk).update(
+                occurred_at=moment
+            )
+
+
 def care_demo_create(*, branches: list[Branch], users: dict[str, User]) -> None:
     """Customer care of the demo branches. Does nothing when their calls exist."""
     if FollowUpCall.objects.filter(branch__in=branches).exists():
@@ -189,6 +211,51 @@ def care_demo_create(*, branches: list[Branch], users: dict[str, User]) -> None:
         resolver = manager if manager.staff.branches.filter(pk=branch.pk).exists() else None
         _complaints(branch, agent, resolver or users["group_manager"], now)
         _inquiries(branch, agent, now)
+    _timeline_dated()
     tasks.follow_up_calls_task()
     tasks.complaints_escalate_task()
     tasks.segments_task()
+    for branch in branches:
+        in_branch = manager.staff.branches.filter(pk=branch.pk).exists()
+        _satisfaction(branch, manager if in_branch else users["group_manager"], agent, rng)
+
+
+# --- The satisfaction index ---------------------------------------------------------------
+
+# 售后满意度: 维修质量 matters most, then 服务态度, then 交车时效 (CR 0.003); under 维修质量 a
+# first-time fix three times a transparent price.
+SATISFACTION_CRITERIA = {"服务态度": [], "维修质量": ["一次修复", "价格透明"], "交车时效": []}
+SATISFACTION_TOP = [[1, 1 / 3, 2], [3, 1, 5], [1 / 2, 1 / 5, 1]]
+SATISFACTION_QUALITY = [[1, 3], [1 / 3, 1]]
+
+
+def _survey(call: FollowUpCall, leaves: dict, rng: random.Random) -> dict[int, int]:
+    """The scores a customer gives, around the satisfaction they gave on the call; the
+    unhappy customer who waited two hours marks the delivery time lowest."""
+    if call.raised_complaint_id:
+        scores = {"服务态度": 2, "一次修复": 3, "价格透明": 3, "交车时效": 1}
+    else:
+        scores = {
+            name: min(5, max(1, call.score + rng.choice([0, 0, 0, -1, 1]))) for name in leaves
+        }
+    return {leaves[name].pk: score for name, score in scores.items()}
+
+
+def _satisfaction(branch: Branch, manager: User, agent: User, rng: random.Random) -> None:
+    """The branch's model 售后满意度 compared and activated by its manager, and the survey of
+    every call made, recorded by the agent."""
+    model = services.satisfaction_model_create(branch=branch, name="售后满意度", by=manager)
+    tops = {}
+    for name, subs in SATISFACTION_CRITERIA.items():
+        tops[name] = services.criterion_add(model=model, name=name, by=manager)
+        for sub in subs:
+            services.criterion_add(model=model, name=sub, parent=tops[name], by=manager)
+    services.comparison_matrix_set(model=model, parent=None, values=SATISFACTION_TOP, by=manager)
+    services.comparison_matrix_set(
+        model=model, parent=tops["维修质量"], values=SATISFACTION_QUALITY, by=manager
+    )
+    services.model_activate(model=model, by=manager)
+    leaves = {criterion.name: criterion for criterion in model.criteria.filter(children=None)}
+    done = FollowUpCall.objects.filter(branch=branch, status=CallStatus.DONE).order_by("pk")
+    for call in done:
+        services.survey_answers_record(call=call, answers=_survey(call, leaves, rng), by=agent)

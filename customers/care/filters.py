@@ -1,26 +1,32 @@
 """One FilterSet per model, shared by the customer-care pages, the API and the selectors."""
 
 import django_filters as filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.choices import VehicleAgeSegment
-from dealer_crm.filters import BranchScopedFilterSet
+from customers.models import Customer
+from dealer_crm.filters import BranchScopedFilterSet, LocalDayFilter
 from dealer_crm.models import Branch
 
 from .choices import (
     AbnormalReason,
     CallReason,
     CallStatus,
+    Channel,
     ComplaintCategory,
     ComplaintChannel,
     ComplaintStatus,
     InquiryKind,
     Lifecycle,
+    MessageStatus,
+    ReminderKind,
     Severity,
 )
-from .models import Complaint, CustomerSegment, FollowUpCall, Inquiry
+from .models import Complaint, CustomerSegment, FollowUpCall, Inquiry, Message, Reminder
 
 
 class CallFilter(BranchScopedFilterSet):
@@ -112,3 +118,87 @@ class CustomerSegmentFilter(BranchScopedFilterSet):
 
     def filter_abnormal(self, queryset, name, value):
         return queryset.filter(abnormal__contains=[value])
+
+
+# What became of a reminder: not sent yet, or its message's fate.
+REMINDER_STATES = {
+    "waiting": (_("Waiting to be sent"), Q(message__isnull=True)),
+    "sent": (_("Sent"), Q(message__status=MessageStatus.SENT)),
+    "failed": (_("Failed"), Q(message__status=MessageStatus.FAILED)),
+    "withheld": (
+        _("Withheld (no consent or no address)"),
+        Q(message__status__in=[MessageStatus.NO_CONSENT, MessageStatus.NO_ADDRESS]),
+    ),
+}
+
+
+def customer_filter() -> filters.ModelChoiceFilter:
+    """One customer of yours, by id (the links from a customer); another's is refused."""
+    return filters.ModelChoiceFilter(
+        queryset=Customer.objects.all(), widget=forms.HiddenInput, label=_("Customer")
+    )
+
+
+def branch_filter() -> filters.ModelChoiceFilter:
+    return filters.ModelChoiceFilter(
+        field_name="customer__branch",
+        queryset=Branch.objects.order_by("code"),
+        empty_label=_("All"),
+        label=_("Branch"),
+    )
+
+
+class ReminderFilter(BranchScopedFilterSet):
+    """Shared by the reminder list and the API: `?kind=`, `?due_on_after=&due_on_before=`,
+    `?state=waiting|sent|failed|withheld`, `?customer=<id>`."""
+
+    kind = filters.MultipleChoiceFilter(choices=ReminderKind.choices, label=_("Kind"))
+    due_on = filters.DateFromToRangeFilter(label=_("Send on"))
+    state = filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _condition) in REMINDER_STATES.items()],
+        method="filter_state",
+        empty_label=_("All"),
+        label=pgettext_lazy("reminder", "Message"),
+    )
+    customer = customer_filter()
+    branch = branch_filter()
+
+    class Meta:
+        model = Reminder
+        fields = []
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(REMINDER_STATES[value][1])
+
+
+class MessageFilter(BranchScopedFilterSet):
+    """Shared by the message log and the API: `?channel=`, `?status=`,
+    `?sent_after=&sent_before=` (days), `?search=` a customer's name or mobile,
+    `?customer=<id>`."""
+
+    channel = filters.MultipleChoiceFilter(choices=Channel.choices, label=_("Channel"))
+    status = filters.MultipleChoiceFilter(choices=MessageStatus.choices, label=_("Status"))
+    sent_after = LocalDayFilter(field_name="sent_at", lookup_expr="gte", label=_("Sent from"))
+    sent_before = LocalDayFilter(field_name="sent_at", lookup_expr="lte", label=_("Sent to"))
+    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Customer"))
+    customer = customer_filter()
+    branch = branch_filter()
+
+    class Meta:
+        model = Message
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("sent_after", "sent_before"):
+            self.form.fields[name].widget.input_type = "date"
+
+    def filter_search(self, queryset, name, value):
+        """Part of the customer's name, or of their mobile number."""
+        term = value.strip()
+        if not term:
+            return queryset
+        condition = Q(customer__name__icontains=term)
+        if term.isdigit():
+            condition |= Q(customer__mobile__contains=term)
+        return queryset.filter(condition)

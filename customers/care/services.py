@@ -2,7 +2,8 @@
 orders and closed complaints, and logged attempt by attempt; complaints from receipt to the
 customer's confirmation, with deadlines by severity and escalation; inquiries and
 suggestions with their answers; the nightly customer segments; reminders made and sent
-through the notification layer, every message logged."""
+through the notification layer, every message logged; the satisfaction models weighted by
+the analytic hierarchy process (层次分析法), the call surveys and the 0–100 index they make."""
 
 import math
 import re
@@ -838,22 +839,34 @@ def reminders_generate(*, today: date | None = None) -> int:
 
 
 def _bulk(rows: list[Reminder]) -> int:
-    """Insert the reminders not made before (the unique key skips the others)."""
+    """Insert the reminders not made before; the unique key settles a race. Returns how
+    many were new (looked up for this batch's customers only)."""
     if not rows:
         return 0
-    with transaction.atomic():
-        before = Reminder.objects.count()
-        Reminder.objects.bulk_create(rows, ignore_conflicts=True)
-        return Reminder.objects.count() - before
+    made = set(
+        Reminder.objects.filter(customer_id__in={row.customer_id for row in rows}).values_list(
+            "customer", "vehicle", "kind", "about_on"
+        )
+    )
+    new = [
+        row for row in rows if (row.customer_id, row.vehicle_id, row.kind, row.about_on) not in made
+    ]
+    Reminder.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
 
 
 def _address(customer: Customer) -> tuple[str, str]:
-    """The channel and address a customer is reached at: WeChat or SMS on their mobile as
-    they agreed, e-mail where that is all we have."""
-    if customer.consent_channel == Channel.WECHAT and customer.mobile:
-        return Channel.WECHAT, customer.mobile
-    if customer.mobile:
-        return Channel.SMS, customer.mobile
+    """The channel and address a customer is reached at: WeChat or SMS on their mobile (an
+    organization's: its primary contact's) as they agreed, e-mail where that is all we
+    have."""
+    mobile = customer.mobile
+    if not mobile:
+        contact = customer.contacts.exclude(mobile="").order_by("-is_primary", "pk").first()
+        mobile = contact.mobile if contact else ""
+    if customer.consent_channel == Channel.WECHAT and mobile:
+        return Channel.WECHAT, mobile
+    if mobile:
+        return Channel.SMS, mobile
     if customer.email:
         return Channel.EMAIL, customer.email
     return Channel.SMS, ""
@@ -1173,7 +1186,11 @@ def comparison_matrix_set(
             "too_few_criteria", _("Add at least two criteria here before comparing them."),
             field="values",
         )  # fmt: skip
-    if len(values) != len(siblings) or any(len(row) != len(siblings) for row in values):
+    if (
+        not isinstance(values, list | tuple)
+        or len(values) != len(siblings)
+        or any(not isinstance(row, list | tuple) or len(row) != len(siblings) for row in values)
+    ):
         raise DomainError(
             "matrix_not_square",
             _("Enter a %(n)s×%(n)s matrix: a row and a column for each of %(names)s.")
@@ -1393,7 +1410,7 @@ def satisfaction_index(
         .annotate(n=Count("pk"), average=Avg("score"))
         .order_by()
     }
-    leaves, weights = _leaves_of(scores)
+    leaves, weights = _leaves_of(list(scores))
     index, answers = _index(scores, weights)
     per_criterion = []
     for leaf in leaves:
@@ -1430,7 +1447,7 @@ def satisfaction_indexes(
         .order_by()
     ):
         scores.setdefault(row["key"], {})[row["criterion"]] = (row["n"], float(row["average"]))
-    _leaves, weights = _leaves_of({pk for group in scores.values() for pk in group})
+    _leaves, weights = _leaves_of([pk for group in scores.values() for pk in group])
     indexes = []
     for key in sorted(scores, key=lambda key: (key is None, key)):
         index, answers = _index(scores[key], weights)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import calls, complaints, overview
+from .views import calls, complaints, overview, reminders, satisfaction
 
 app_name = "care"
 
@@ -26,4 +26,25 @@ urlpatterns = [
     path("segments/recompute/", overview.segments_recompute, name="segments-recompute"),
     path("report/", overview.after_sales_report_page, name="report"),
     path("operations/", overview.operations_page, name="operations"),
+    # Reminders and the log of every message sent or withheld
+    path("reminders/", reminders.reminder_list, name="reminder-list"),
+    path("messages/", reminders.message_list, name="message-list"),
+    # The satisfaction index (层次分析法): the models, their comparisons, the index, the surveys
+    path("satisfaction/", satisfaction.satisfaction_home, name="satisfaction"),
+    path("satisfaction/new/", satisfaction.model_create, name="satisfaction-create"),
+    path("satisfaction/index/", satisfaction.index_page, name="satisfaction-index"),
+    path("satisfaction/answers/", satisfaction.answer_list, name="satisfaction-answers"),
+    path("satisfaction/<int:pk>/", satisfaction.model_detail, name="satisfaction-model"),
+    path(
+        "satisfaction/<int:pk>/criteria/",
+        satisfaction.criterion_add,
+        name="satisfaction-criterion-add",
+    ),
+    path("satisfaction/<int:pk>/matrix/", satisfaction.matrix_set, name="satisfaction-matrix"),
+    path(
+        "satisfaction/<int:pk>/activate/",
+        satisfaction.model_activate,
+        name="satisfaction-activate",
+    ),
+    path("calls/<int:pk>/survey/", satisfaction.call_survey, name="call-survey"),
 ]

@@ -183,6 +183,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Choice sets sharing a field name ("status", "kind", ...) get names of their own.
     "ENUM_NAME_OVERRIDES": {
+        "ReminderKindEnum": "customers.care.choices.ReminderKind",
+        "MessageStatusEnum": "customers.care.choices.MessageStatus",
         "SectionKindEnum": "archives.choices.SectionKind",
         "DocumentKindEnum": "archives.choices.DocumentKind",
         "DocumentStatusEnum": "archives.choices.DocumentStatus",

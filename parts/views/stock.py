@@ -1,11 +1,8 @@
 """Stock pages: each branch's stock of a part with its levels and bin, the bin map of the
 stockroom, and the ledger of stock moves. As thin as the API: parse, call a service, render."""
 
-from functools import cached_property
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.shortcuts import redirect, render
@@ -14,7 +11,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dealer_crm.audit import history_entries
 from dealer_crm.forms import bootstrap_widgets
-from dealer_crm.pages import PAGE_SIZES, apply_filters, call_service, paginate, sort
+from dealer_crm.pages import (
+    COUNT_CAP,
+    PAGE_SIZES,
+    CappedPaginator,
+    apply_filters,
+    call_service,
+    paginate,
+    sort,
+)
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import working_branch
 
@@ -45,7 +50,6 @@ MOVE_SORTS = {
 # The moves a stock row's page shows.
 RECENT_MOVES = 50
 # The ledger grows without bound: its pages count at most this many moves.
-MOVE_COUNT_CAP = 10_000
 
 
 @login_required
@@ -207,14 +211,6 @@ def bin_create(request):
 # --- The ledger ----------------------------------------------------------------------------
 
 
-class CappedPaginator(Paginator):
-    """Counts no further than MOVE_COUNT_CAP: never an unbounded COUNT(*) on the ledger."""
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list[:MOVE_COUNT_CAP].count()
-
-
 def _capped_page(request, queryset):
     try:
         size = int(request.GET.get("size", 50))
@@ -237,7 +233,7 @@ def move_list(request):
         {
             "filterset": filterset,
             "page": page,
-            "capped": page.paginator.count >= MOVE_COUNT_CAP,
+            "capped": page.paginator.count >= COUNT_CAP,
             "sort": current_sort,
             "kinds": MoveKind.choices,
             "chosen_kinds": request.GET.getlist("kind"),

@@ -10,7 +10,8 @@ from django.utils import translation
 from customers.care import services
 from customers.care.choices import Channel, MessageStatus, ReminderKind
 from customers.care.models import Message, Reminder
-from tests.factories.customers import CustomerFactory, VehicleFactory
+from customers.choices import CustomerKind
+from tests.factories.customers import ContactFactory, CustomerFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -66,4 +67,18 @@ def test_a_reminder_is_made_once_and_sent_once_with_consent(branch):
     assert (sent.status, sent.channel) == (MessageStatus.SENT, Channel.SMS)
     assert Message.objects.get(customer=refused, reminder__kind=ReminderKind.INSURANCE).status == (
         MessageStatus.NO_CONSENT
+    )
+
+
+def test_an_organization_is_reached_through_its_primary_contact(branch):
+    company = CustomerFactory(
+        branch=branch, kind=CustomerKind.ORGANIZATION, mobile="", marketing_consent=True,
+        consent_date=date(2026, 1, 1), consent_channel=Channel.SMS,
+    )  # fmt: skip
+    ContactFactory(customer=company, mobile="13800138000", is_primary=True)
+    message = services.message_send(customer=company, subject="s", body="b")
+    assert (message.status, message.channel, message.address) == (
+        MessageStatus.SENT,
+        Channel.SMS,
+        "13800138000",
     )
