@@ -1,10 +1,11 @@
 """Form helpers shared by every app's pages."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Branch
-from .periods import MAX_PERIOD_DAYS, PERIODS
+from .periods import MAX_PERIOD_DAYS, PERIODS, PRESET_PERIODS, period_bounds
 from .scoping import branch_ids_for
 
 
@@ -59,6 +60,17 @@ class FiguresForm(BootstrapFormMixin, forms.Form):
         self.fields["branch"].queryset = Branch.objects.filter(
             pk__in=branch_ids_for(user)
         ).order_by("code")
+
+    @classmethod
+    def for_request(cls, request, **kwargs) -> "FiguresForm":
+        """The form bound to the page's query: this month unless another period is picked,
+        a preset's dates shown in the date inputs."""
+        data = request.GET.copy()
+        data.setdefault("period", "this_month")
+        if data["period"] in PRESET_PERIODS:
+            start, end = period_bounds(data["period"], timezone.localdate())
+            data["start"], data["end"] = start.isoformat(), end.isoformat()
+        return cls(data, user=request.user, **kwargs)
 
     def clean(self):
         data = super().clean()

@@ -26,7 +26,7 @@ from dealer_crm.errors import DomainError
 from dealer_crm.forms import FiguresForm
 from dealer_crm.models import Branch, display_name
 from dealer_crm.pages import all_choice, apply_filters, paginate, sort, yes_no_choices
-from dealer_crm.periods import PRESET_PERIODS, local_day_end, local_day_start, period_bounds
+from dealer_crm.periods import local_day_end, local_day_start
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import branch_ids_for
 
@@ -69,19 +69,6 @@ def _safe_back(request, default: str) -> str:
     ):
         return target
     return default
-
-
-def _period_form(request) -> FiguresForm:
-    """The period (this month unless another is picked) and branch a page is read for; a
-    preset's dates are shown in the date inputs."""
-    data = request.GET.copy()
-    data.setdefault("period", "this_month")
-    if data["period"] in PRESET_PERIODS:
-        start, end = period_bounds(data["period"], timezone.localdate())
-        data["start"], data["end"] = start.isoformat(), end.isoformat()
-    form = FiguresForm(data, user=request.user)
-    form.is_valid()
-    return form
 
 
 def _scope(request, form: FiguresForm) -> tuple[list[int], list[tuple[str, str]]]:
@@ -159,7 +146,8 @@ def _people(rows: list[dict], period_query: list[tuple[str, str]]) -> list[dict]
 @login_required
 @permission_required("archives.view_penaltypoint", raise_exception=True)
 def points_page(request):
-    form = _period_form(request)
+    form = FiguresForm.for_request(request)
+    form.is_valid()
     context = {"form": form, "people": None}
     if form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
@@ -490,7 +478,8 @@ def _cards(figures: dict, period_query: list, branch_query: list) -> list[Figure
 @login_required
 @permission_required("archives.view_reconciliation", raise_exception=True)
 def figures_page(request):
-    form = _period_form(request)
+    form = FiguresForm.for_request(request)
+    form.is_valid()
     context = {"form": form, "figures": None}
     if form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]

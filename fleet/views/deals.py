@@ -22,7 +22,6 @@ from dealer_crm.errors import DomainError
 from dealer_crm.figures import ratio
 from dealer_crm.forms import FiguresForm, bootstrap_widgets
 from dealer_crm.pages import apply_filters, call_service, paginate, sort
-from dealer_crm.periods import PRESET_PERIODS, period_bounds
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import branch_ids_for
 from dealer_crm.templatetags.crm import money
@@ -578,13 +577,7 @@ def _cards(figures: dict, branch_query: list[tuple[str, str]]) -> list[Figure]:
 @login_required
 @permission_required("fleet.view_fleetdeal", raise_exception=True)
 def fleet_figures_page(request):
-    data = request.GET.copy()
-    data.setdefault("period", "this_month")
-    if data["period"] in PRESET_PERIODS:
-        # The dates a preset stands for are shown in the date inputs.
-        start, end = period_bounds(data["period"], timezone.localdate())
-        data["start"], data["end"] = start.isoformat(), end.isoformat()
-    form = FiguresForm(data, user=request.user)
+    form = FiguresForm.for_request(request)
     context = {"form": form, "figures": None}
     if form.is_valid():
         chosen = form.cleaned_data["branch"]

@@ -8,12 +8,10 @@ from decimal import Decimal
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from dealer_crm.forms import FiguresForm
-from dealer_crm.periods import PRESET_PERIODS, period_bounds
 from dealer_crm.scoping import branch_ids_for
 from dealer_crm.templatetags.crm import money
 
@@ -142,13 +140,7 @@ def _figures(figures: dict, branch_query: list[tuple[str, str]]) -> list[Figure]
 @login_required
 @permission_required("parts.view_stockmove", raise_exception=True)
 def parts_figures_page(request):
-    data = request.GET.copy()
-    data.setdefault("period", "this_month")
-    if data["period"] in PRESET_PERIODS:
-        # The dates a preset stands for are shown in the date inputs.
-        start, end = period_bounds(data["period"], timezone.localdate())
-        data["start"], data["end"] = start.isoformat(), end.isoformat()
-    form = FiguresForm(data, user=request.user)
+    form = FiguresForm.for_request(request)
     context = {"form": form, "figures": None}
     if form.is_valid():
         chosen = form.cleaned_data["branch"]

@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.models import User
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -21,7 +20,7 @@ from dealer_crm.templatetags.crm import money
 
 from .. import selectors
 from ..choices import WorkOrderStatus
-from ..forms.figures import PRESET_PERIODS, ServiceFiguresForm, period_bounds
+from ..forms.figures import ServiceFiguresForm
 
 NOTHING = "—"
 # A work order counts in the revenue once settled; closed ones were settled before.
@@ -137,13 +136,7 @@ def _technicians(rows: list[dict]) -> list[dict]:
 @login_required
 @permission_required("service.view_settlement", raise_exception=True)
 def service_figures_page(request):
-    data = request.GET.copy()
-    data.setdefault("period", "this_month")
-    if data["period"] in PRESET_PERIODS:
-        # The dates a preset stands for are shown in the date inputs.
-        start, end = period_bounds(data["period"], timezone.localdate())
-        data["start"], data["end"] = start.isoformat(), end.isoformat()
-    form = ServiceFiguresForm(data, user=request.user)
+    form = ServiceFiguresForm.for_request(request)
     context = {"form": form, "figures": None}
     if form.is_valid():
         chosen = form.cleaned_data["branch"]

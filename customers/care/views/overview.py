@@ -23,7 +23,6 @@ from customers.choices import VehicleAgeSegment
 from dealer_crm.choices import JobStatus
 from dealer_crm.forms import BootstrapFormMixin, FiguresForm
 from dealer_crm.models import Branch, Heartbeat, JobRun
-from dealer_crm.periods import PRESET_PERIODS, period_bounds
 from dealer_crm.scoping import branch_ids_for
 from service.choices import InsuranceClaimStatus, RescueStatus
 
@@ -201,19 +200,6 @@ class Section:
     links: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _period_form(request) -> FiguresForm:
-    """The period (this month unless another is picked) and branch the report is read for; a
-    preset's dates are shown in the date inputs."""
-    data = request.GET.copy()
-    data.setdefault("period", "this_month")
-    if data["period"] in PRESET_PERIODS:
-        start, end = period_bounds(data["period"], timezone.localdate())
-        data["start"], data["end"] = start.isoformat(), end.isoformat()
-    form = FiguresForm(data, user=request.user)
-    form.is_valid()
-    return form
-
-
 class _Links:
     """The list behind each number, for a user allowed to open that list (else no link)."""
 
@@ -338,7 +324,8 @@ def _sections(report: dict, start, end, link: _Links) -> list[Section]:
 @login_required
 @permission_required("care.view_followupcall", raise_exception=True)
 def after_sales_report_page(request):
-    form = _period_form(request)
+    form = FiguresForm.for_request(request)
+    form.is_valid()
     context = {"form": form, "sections": None, "layout": "base.html"}
     if form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dealer_crm.audit import history_entries
 from dealer_crm.errors import DomainError
-from dealer_crm.forms import bootstrap_widgets
+from dealer_crm.forms import FiguresForm, bootstrap_widgets
 from dealer_crm.models import Branch
 from dealer_crm.pages import call_service, paginate
 from dealer_crm.periods import add_months, period_bounds
@@ -35,7 +35,6 @@ from ..forms.satisfaction import (
     SurveyForm,
 )
 from ..models import ComparisonMatrix, Criterion, FollowUpCall, SatisfactionModel, SurveyAnswer
-from .overview import _period_form
 
 # --- The models and this month's index ------------------------------------------------------
 
@@ -274,7 +273,8 @@ def _answers_url(**query) -> str:
 @login_required
 @permission_required("care.view_satisfactionmodel", raise_exception=True)
 def index_page(request):
-    form = _period_form(request)
+    form = FiguresForm.for_request(request)
+    form.is_valid()
     context = {"form": form, "report": None}
     if form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
