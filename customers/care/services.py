@@ -226,7 +226,8 @@ def call_attempt_record(
     if call.status != CallStatus.DUE:
         raise StateConflict(
             "call_not_due",
-            _("This call is already %(status)s.") % {"status": call.get_status_display()},
+            _("This call is already %(status)s.")
+            % {"status": str(call.get_status_display()).lower()},
         )
     if outcome not in CallOutcome.values:
         raise DomainError("outcome_invalid", _("Choose what came of the call."), field="outcome")

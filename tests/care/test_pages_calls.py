@@ -298,8 +298,8 @@ def test_logging_a_call_already_done_is_a_conflict(client, customer_care, call):
     response = attempt(client, call, outcome=CallOutcome.REACHED, score="1", **ISSUE)
 
     assert response.status_code == 409
-    assert messages_of(response) == ["This call is already Done."]
-    assert "This call is already Done." in response.content.decode()
+    assert messages_of(response) == ["This call is already done."]
+    assert "This call is already done." in response.content.decode()
     assert state(call) == before
 
 
