@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from customers.care import services
 from customers.care.choices import (
     CallOutcome,
+    CallReason,
     CallStatus,
     ComplaintCategory,
     ComplaintChannel,
@@ -123,7 +124,7 @@ def test_an_agent_logs_an_unhappy_call_a_manager_resolves_its_complaint_and_it_i
     agent.goto("/care/")
     row = agent.locator(f"#call-{call.pk}")
     expect(row).to_contain_text(customer.name)
-    expect(row).to_contain_text(in_chinese(call.get_reason_display()))
+    expect(row).to_contain_text(in_chinese(CallReason(call.reason).label))
     expect(agent.locator("#stat-queue .stat")).to_have_text("1")
 
     # The agent opens it: the work order it is about is on the page.
