@@ -82,6 +82,8 @@ NAVIGATION = [
             (_("Customer segments"), "care:segments", "care.view_customersegment"),
             (_("After-sales report"), "care:report", "care.view_followupcall"),
             (_("Satisfaction index"), "care:satisfaction", "care.view_satisfactionmodel"),
+            (_("Campaigns"), "care:campaign-list", "care.view_campaign"),
+            (_("Loyalty points"), "care:loyalty-list", "care.view_loyaltyaccount"),
             (_("Scheduled jobs"), "care:operations", "dealer_crm.view_jobrun"),
         ],
     ),

@@ -134,14 +134,26 @@ ARCHIVE_WRITE = ARCHIVE_READ + [
 ]
 ARCHIVE_MANAGE = ARCHIVE_READ + ["archives.add_reconciliation", "archives.approve_disposal"]
 
-# Customer care: the agents make the calls and handle complaints and inquiries; anyone facing
-# customers records a complaint or an inquiry; managers resolve complaints, read the jobs and
-# define the satisfaction models (AHP) whose surveys the agents record.
+# Customer care: the agents make the calls, handle complaints and inquiries, give campaign
+# offers and redeem loyalty points; anyone facing customers records a complaint or an inquiry
+# and reads a customer's points; advisors ask to redeem an offer at a settlement; managers
+# resolve complaints, read the jobs, run campaigns, sign off redemptions, set the loyalty
+# rules and define the satisfaction models (AHP) whose surveys the agents record.
 CARE_READ = [
     f"care.view_{model}"
-    for model in ["followupcall", "callattempt", "complaint", "inquiry", "customersegment"]
+    for model in [
+        "followupcall", "callattempt", "complaint", "inquiry", "customersegment", "campaign",
+        "offer", "loyaltyaccount",
+    ]
+]  # fmt: skip
+CARE_REDEEM = [
+    "care.view_offer",
+    "care.request_redemption",
+    "care.view_loyaltyaccount",
+    "care.change_loyaltyaccount",
 ]
 CARE_RECORD = [
+    "care.view_loyaltyaccount",
     "care.view_complaint",
     "care.view_inquiry",
     "care.view_customersegment",
@@ -161,12 +173,19 @@ CARE_WRITE = CARE_READ + [
     "care.view_satisfactionmodel",
     "care.view_surveyanswer",
     "care.add_surveyanswer",
+    "care.add_offer",
+    "care.change_loyaltyaccount",
 ]
 CARE_MANAGE = CARE_WRITE + [
     "care.resolve_complaint",
     "dealer_crm.view_jobrun",
     "care.add_satisfactionmodel",
     "care.change_satisfactionmodel",
+    "care.add_campaign",
+    "care.change_campaign",
+    "care.sign_off_redemption",
+    "care.view_loyaltyrule",
+    "care.change_loyaltyrule",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -182,6 +201,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + SERVICE_WRITE
     + ARCHIVE_FILING
     + CARE_RECORD
+    + CARE_REDEEM
     + ["customers.transfer_vehicle"],
     Role.TECHNICIAN: CUSTOMER_READ
     + SERVICE_WORKSHOP

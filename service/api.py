@@ -521,8 +521,10 @@ class OverrunApprovalSerializer(serializers.Serializer):
 class SettleSerializer(serializers.Serializer):
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
     paid_amount = money_field(help_text=gettext_lazy("What the customer pays, in full."))
-    discount = money_field(default=Decimal("0.00"))
-    offer_code = text_field(40, help_text=gettext_lazy("A campaign offer redeemed."))
+    discount = money_field(
+        default=Decimal("0.00"),
+        help_text=gettext_lazy("Besides a signed-off campaign offer, which is taken off itself."),
+    )
 
 
 # --- Serializers: claims and rescue -------------------------------------------------------

@@ -807,12 +807,14 @@ def work_order_settle(
     paid_amount: Decimal,
     by: User,
     discount: Decimal = ZERO,
-    offer_code: str = "",
 ) -> Settlement:
     """结算: only a car signed off by QC and the team lead; first maintenance and warranty
     work need their certificates; every part issued; a total more than 10% above the
     estimate needs the customer's approval; the settlement's lines are the work order's;
-    the insurer's share is split from the customer's, who pays theirs in full."""
+    the insurer's share is split from the customer's, who pays theirs in full; a campaign
+    offer signed off on the work order is redeemed, its value taken off the bill."""
+    from customers.care.services import offer_for_settlement, offer_redeem, offer_value
+
     work_order = _work_order_locked(work_order)
     if work_order.status != WorkOrderStatus.READY:
         raise StateConflict(
@@ -840,10 +842,15 @@ def work_order_settle(
             % {"parts": ", ".join(pending)},
         )
     totals = work_order_totals(work_order)
-    if discount < 0 or discount > totals["total"]:
+    offer = offer_for_settlement(work_order)
+    offer_amount = offer_value(offer, work_order, totals["labour"]) if offer else ZERO
+    if discount < 0 or discount + offer_amount > totals["total"]:
         raise DomainError(
-            "discount_out_of_range", _("The discount is between 0 and the total."), field="discount"
+            "discount_out_of_range",
+            _("The discount is between 0 and the total less the offer."),
+            field="discount",
         )
+    discount += offer_amount
     total = totals["total"] - discount
     limit = (work_order.estimate * (1 + OVERRUN_LIMIT)).quantize(Decimal("0.01"))
     if total > limit and work_order.overrun_approved_at is None:
@@ -864,8 +871,8 @@ def work_order_settle(
     settlement = Settlement(
         work_order=work_order, labour_total=totals["labour"], parts_total=totals["parts"],
         discount=discount, total=total, insurer_amount=insurer, customer_amount=customer_amount,
-        payment_method=payment_method, paid_amount=paid_amount, offer_code=offer_code,
-        settled_by=by,
+        payment_method=payment_method, paid_amount=paid_amount,
+        offer_code=offer.code if offer else "", settled_by=by,
     )  # fmt: skip
     settlement.full_clean(exclude=["work_order"])
     attribute_to(settlement, by).save()
@@ -893,6 +900,8 @@ def work_order_settle(
             for line in work_order.part_lines.select_related("part")
         ]
     )
+    if offer:
+        offer_redeem(offer=offer, settlement=settlement, value=offer_amount, by=by)
     work_order.settled_at = timezone.now()
     _move(work_order, WorkOrderStatus.SETTLED, by)
     return settlement

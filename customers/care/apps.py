@@ -11,4 +11,4 @@ class CareConfig(AppConfig):
     verbose_name = _("Customer care")
 
     def ready(self) -> None:
-        from . import timeline  # noqa: F401  (registers the timeline kinds)
+        from . import receivers, timeline  # noqa: F401  (connects receivers, registers kinds)

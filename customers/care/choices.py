@@ -101,3 +101,49 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
     NO_CONSENT = "no_consent", _("Not sent: no consent")
     NO_ADDRESS = "no_address", _("Not sent: no phone or e-mail")
+
+
+class TargetSegment(models.TextChoices):
+    """Whom a campaign (关怀活动) is aimed at: one segment of the nightly run."""
+
+    NEAR_CHURN = "near_churn", _("Near churn (濒临流失)")
+    LONG_INACTIVE = "long_inactive", _("Long inactive (长期未入库)")
+    COMPLAINED = "complained", _("Complained, not back since (曾抱怨或投诉)")
+    REPAIR_ONLY = "repair_only", _("Repairs, no maintenance (只维修不保养)")
+    KEY_CUSTOMERS = "key_customers", _("Key customers (重点客户)")
+    LOST = "lost", _("Lost customers")
+    THREE_GUARANTEES = "three_guarantees", _("Vehicles within 三包 period")
+    WARRANTY = "warranty", _("Vehicles within manufacturer warranty")
+    OUT_OF_WARRANTY = "out_of_warranty", _("Vehicles out of warranty")
+
+
+class OfferKind(models.TextChoices):
+    """The offer packages of a campaign. Two take money off the settlement; the others are
+    gifts handed over at the visit."""
+
+    APPOINTMENT_GIFT = "appointment_gift", _("Gift for an appointment visit (预约礼)")
+    HALF_LABOUR = "half_labour", _("50% off labour (工时五折)")
+    FREE_MAINTENANCE_LABOUR = "free_maintenance_labour", _("Free labour on maintenance")
+    ENGINE_BAY_CARE = "engine_bay_care", _("Engine-bay cleaning with a care package")
+    OIL_FILTER = "oil_filter", _("An oil filter")
+    CAN_OF_OIL = "can_of_oil", _("A can of oil")
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", pgettext_lazy("campaign", "Draft")
+    LAUNCHED = "launched", _("Launched")
+    CLOSED = "closed", pgettext_lazy("campaign", "Closed")
+
+
+class OfferStatus(models.TextChoices):
+    ASSIGNED = "assigned", _("Assigned")
+    REQUESTED = "requested", _("Redemption awaiting sign-off")
+    APPROVED = "approved", _("Signed off, awaiting settlement")
+    REDEEMED = "redeemed", _("Redeemed")
+
+
+class PointsKind(models.TextChoices):
+    PURCHASE = "purchase", _("Vehicle purchase")
+    SERVICE = "service", _("Service visit")
+    REFERRAL = "referral", _("Referral")
+    REDEMPTION = "redemption", _("Redemption")

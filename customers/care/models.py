@@ -19,6 +19,7 @@ from .choices import (
     CallOutcome,
     CallReason,
     CallStatus,
+    CampaignStatus,
     Channel,
     ComplaintCategory,
     ComplaintChannel,
@@ -26,8 +27,12 @@ from .choices import (
     InquiryKind,
     Lifecycle,
     MessageStatus,
+    OfferKind,
+    OfferStatus,
+    PointsKind,
     ReminderKind,
     Severity,
+    TargetSegment,
 )
 
 
@@ -588,3 +593,262 @@ class SurveyAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.criterion} · {self.score}/5"
+
+
+# --- Campaigns (关怀活动) ----------------------------------------------------------------------
+
+
+class Campaign(NumberedDocument):
+    """关怀活动: an offer package for the customers of one segment, valid for a period, with the
+    share of offers the branch expects redeemed. Launching it gives an offer to every customer
+    of the segment who agreed to marketing and contacts each of them."""
+
+    number_prefix = "CA"
+    detail_route = "care:campaign-detail"
+    branch_lookup = "branch"
+
+    branch = branch_key("campaigns")
+    name = models.CharField(_("name"), max_length=100)
+    segment = models.CharField(_("target segment"), max_length=30, choices=TargetSegment.choices)
+    offer = models.CharField(_("offer package"), max_length=30, choices=OfferKind.choices)
+    message = models.TextField(
+        _("message to the customer"),
+        max_length=500,
+        help_text=_("Sent with the offer's code and its last day."),
+    )
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("offers valid until"))
+    target_rate = models.DecimalField(
+        _("target redemption rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    launched_at = models.DateTimeField(_("launched at"), null=True, blank=True)
+    created_by = user_key(_("created by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = BranchScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_on__lte=models.F("ends_on")), name="campaign_starts_before_end"
+            ),
+            models.CheckConstraint(
+                condition=Q(target_rate__gte=0) & Q(target_rate__lte=100),
+                name="campaign_target_is_a_share",
+            ),
+        ]
+        indexes = [models.Index(fields=["branch", "-starts_on"], name="campaign_branch_latest")]
+
+
+class Offer(models.Model):
+    """One customer's offer of a campaign, known by its code: contacted through their channel,
+    then redeemed once, at a settlement, after a manager signed it off."""
+
+    branch_lookup = "campaign__branch"
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="offers", verbose_name=_("campaign")
+    )
+    customer = customer_key(related_name="offers")
+    code = models.CharField(_("code"), max_length=12, unique=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=OfferStatus.choices, default=OfferStatus.ASSIGNED
+    )
+    message = models.OneToOneField(
+        Message,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offer",
+        verbose_name=_("message"),
+    )
+    work_order = models.ForeignKey(
+        "service.WorkOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offers",
+        verbose_name=_("work order"),
+    )
+    requested_by = user_key(_("redemption asked by"), null=True)
+    requested_at = models.DateTimeField(_("redemption asked at"), null=True, blank=True)
+    signed_off_by = user_key(_("signed off by"), null=True)
+    signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
+    settlement = models.OneToOneField(
+        "service.Settlement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offer",
+        verbose_name=_("settlement"),
+    )
+    value = money_field(_("taken off the bill (CNY)"), null=True, blank=True)
+    redeemed_at = models.DateTimeField(_("redeemed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+
+    objects = BranchScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        ordering = ["campaign", "id"]
+        permissions = [
+            ("request_redemption", _("Can ask to redeem an offer at a settlement")),
+            ("sign_off_redemption", _("Can sign off an offer's redemption")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer"], name="one_offer_per_customer"),
+            models.CheckConstraint(
+                condition=Q(status=OfferStatus.ASSIGNED) | Q(work_order__isnull=False),
+                name="offer_redemption_names_work_order",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=OfferStatus.REDEEMED)
+                | (Q(settlement__isnull=False) & Q(signed_off_by__isnull=False)),
+                name="offer_redeemed_at_signed_off_settlement",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "status"], name="offer_customer_status"),
+            models.Index(fields=["work_order"], name="offer_work_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.customer}"
+
+
+# --- Loyalty points ---------------------------------------------------------------------------
+
+
+class LoyaltyRule(models.Model):
+    """A branch's loyalty rules: the points a customer earns per 100 CNY of a vehicle bought
+    and of a service visit paid, and for an owner whose referral bought a vehicle."""
+
+    branch_lookup = "branch"
+
+    branch = models.OneToOneField(
+        "dealer_crm.Branch",
+        on_delete=models.CASCADE,
+        related_name="loyalty_rule",
+        verbose_name=_("branch"),
+    )
+    purchase_points = models.PositiveIntegerField(_("points per 100 CNY of a purchase"), default=1)
+    service_points = models.PositiveIntegerField(
+        _("points per 100 CNY of a service visit"), default=10
+    )
+    referral_points = models.PositiveIntegerField(_("points for a referral"), default=2000)
+    updated_by = user_key(_("updated by"), null=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = BranchScopedQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("loyalty rule")
+        verbose_name_plural = _("loyalty rules")
+
+    def __str__(self) -> str:
+        return str(self.branch)
+
+
+class LoyaltyAccount(models.Model):
+    """积分账户: a customer's points balance, the sum of their statement."""
+
+    branch_lookup = "customer__branch"
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="loyalty_account",
+        verbose_name=_("customer"),
+    )
+    balance = models.IntegerField(_("points"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = BranchScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("loyalty account")
+        verbose_name_plural = _("loyalty accounts")
+        ordering = ["-balance", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="points_balance_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.balance}"
+
+
+class PointsEntry(models.Model):
+    """A line of a customer's points statement: points earned for a delivery, a settlement
+    or a referral (each source earns once), or points redeemed."""
+
+    branch_lookup = "account__customer__branch"
+
+    account = models.ForeignKey(
+        LoyaltyAccount, on_delete=models.PROTECT, related_name="entries", verbose_name=_("account")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=PointsKind.choices)
+    points = models.IntegerField(_("points"))
+    balance = models.IntegerField(_("balance after"))
+    order = models.ForeignKey(
+        "sales.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="points_entries",
+        verbose_name=_("order"),
+    )
+    settlement = models.ForeignKey(
+        "service.Settlement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="points_entries",
+        verbose_name=_("settlement"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = user_key(_("recorded by"), null=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    objects = BranchScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points entries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(points=0), name="points_entry_not_zero"),
+            models.CheckConstraint(condition=Q(balance__gte=0), name="points_entry_balance"),
+            models.CheckConstraint(
+                condition=Q(kind=PointsKind.REDEMPTION, points__lt=0)
+                | (~Q(kind=PointsKind.REDEMPTION) & Q(points__gt=0)),
+                name="points_entry_sign_by_kind",
+            ),
+            # Each delivery, settlement and referral earns once, however often the job runs.
+            models.UniqueConstraint(
+                fields=["kind", "order"],
+                condition=Q(order__isnull=False),
+                name="points_once_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["settlement"],
+                condition=Q(settlement__isnull=False),
+                name="points_once_per_settlement",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "-created_at"], name="points_account_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.account.customer} · {self.get_kind_display()} · {self.points:+d}"

@@ -1,17 +1,28 @@
 """Reads of customer care: the call queue, the completion rate of follow-up calls, the
-counts per segment and the after-sales report of a period."""
+counts per segment, the after-sales report of a period, a campaign's audience and the
+campaigns' success per segment."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Avg, Count, F, Q
 from django.utils import timezone
 
+from customers.models import Customer
 from dealer_crm.figures import ratio
 from dealer_crm.periods import local_day_end, local_day_start
 from service.choices import AppointmentStatus
 from service.models import Appointment, InsuranceClaim, Rescue
 
-from .choices import AbnormalReason, CallStatus, ComplaintStatus, InquiryKind, Lifecycle
+from .choices import (
+    AbnormalReason,
+    CallStatus,
+    ComplaintStatus,
+    InquiryKind,
+    Lifecycle,
+    OfferStatus,
+    TargetSegment,
+)
 from .models import Complaint, CustomerSegment, FollowUpCall, Inquiry
 
 
@@ -120,3 +131,65 @@ def after_sales_report(*, branch_ids: list[int], start: date, end: date) -> dict
         "complaints": complaints,
         "calls": call_results(branch_ids=branch_ids, start=start, end=end),
     }
+
+
+# What each target segment of a campaign means in the nightly segments.
+SEGMENT_FILTERS = {
+    **{
+        TargetSegment(reason): Q(segment__abnormal__contains=[reason])
+        for reason in AbnormalReason.values
+    },
+    TargetSegment.KEY_CUSTOMERS: Q(segment__key_customer=True),
+    TargetSegment.LOST: Q(segment__lifecycle=Lifecycle.LOST),
+    **{
+        TargetSegment(age): Q(segment__vehicle_age=age)
+        for age in ["three_guarantees", "warranty", "out_of_warranty"]
+    },
+}
+
+
+def campaign_audience(*, branch_id: int, segment: str, consenting: bool = True):
+    """The branch's customers in a segment as of the last nightly run; by default only those
+    who agreed to marketing, the only ones a campaign may reach (DOMAIN §1)."""
+    customers = Customer.objects.filter(SEGMENT_FILTERS[segment], branch_id=branch_id)
+    return customers.filter(marketing_consent=True) if consenting else customers
+
+
+def audience_counts(*, branch_id: int, segment: str) -> dict:
+    """A campaign's count preview: customers in the segment, and those of them it may reach."""
+    return campaign_audience(branch_id=branch_id, segment=segment, consenting=False).aggregate(
+        customers=Count("pk"), consenting=Count("pk", filter=Q(marketing_consent=True))
+    )
+
+
+def campaigns_with_counts(campaigns):
+    """Campaigns with their offers counted: offers, contacted and redeemed."""
+    return campaigns.annotate(
+        offer_count=Count("offers"),
+        contacted=Count("offers", filter=Q(offers__message__isnull=False)),
+        redeemed=Count("offers", filter=Q(offers__status=OfferStatus.REDEEMED)),
+    )
+
+
+def campaign_results(campaigns) -> list[dict]:
+    """Per target segment: its campaigns, their offers, how many were redeemed, the success
+    rate (redeemed ÷ offers) and the target rate (the campaigns' targets weighted by their
+    offers), in the segments' order."""
+    segments: dict[str, dict] = {}
+    for campaign in campaigns_with_counts(campaigns).order_by():
+        row = segments.setdefault(
+            campaign.segment,
+            {"segment": campaign.segment, "campaigns": 0, "offers": 0, "redeemed": 0,
+             "expected": Decimal(0)},
+        )  # fmt: skip
+        row["campaigns"] += 1
+        row["offers"] += campaign.offer_count
+        row["redeemed"] += campaign.redeemed
+        row["expected"] += campaign.target_rate / 100 * campaign.offer_count
+    rows = [segments[value] for value in TargetSegment.values if value in segments]
+    for row in rows:
+        row["label"] = TargetSegment(row["segment"]).label
+        row["rate"] = ratio(row["redeemed"], row["offers"])
+        row["target"] = ratio(row.pop("expected"), row["offers"])
+        row["met"] = None if row["rate"] is None else row["rate"] >= row["target"]
+    return rows

@@ -3,10 +3,13 @@ orders and closed complaints, and logged attempt by attempt; complaints from rec
 customer's confirmation, with deadlines by severity and escalation; inquiries and
 suggestions with their answers; the nightly customer segments; reminders made and sent
 through the notification layer, every message logged; the satisfaction models weighted by
-the analytic hierarchy process (层次分析法), the call surveys and the 0–100 index they make."""
+the analytic hierarchy process (层次分析法), the call surveys and the 0–100 index they make;
+the campaigns (关怀活动) and their offers, redeemed at a settlement with a manager's sign-off;
+the loyalty points earned and redeemed."""
 
 import math
 import re
+import secrets
 import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -41,28 +44,38 @@ from .choices import (
     CallOutcome,
     CallReason,
     CallStatus,
+    CampaignStatus,
     Channel,
     ComplaintChannel,
     ComplaintStatus,
     InquiryKind,
     Lifecycle,
     MessageStatus,
+    OfferKind,
+    OfferStatus,
+    PointsKind,
     ReminderKind,
     Severity,
 )
 from .models import (
     CallAttempt,
+    Campaign,
     ComparisonMatrix,
     Complaint,
     Criterion,
     CustomerSegment,
     FollowUpCall,
     Inquiry,
+    LoyaltyAccount,
+    LoyaltyRule,
     Message,
+    Offer,
+    PointsEntry,
     Reminder,
     SatisfactionModel,
     SurveyAnswer,
 )
+from .selectors import campaign_audience
 
 # Follow-up calls after a delivery, by the day after it they fall due.
 DELIVERY_CALL_DAYS = {
@@ -1491,3 +1504,504 @@ def satisfaction_report(
 
 def _figures(row: dict) -> dict:
     return {"index": row["index"], "answers": row["answers"]}
+
+
+# --- Campaigns (关怀活动) ----------------------------------------------------------------------
+
+# An offer's code: no 0/O or 1/I to misread over the phone.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+OFFER_TEXT = gettext_lazy(
+    "%(message)s Your offer: %(offer)s, code %(code)s, valid until %(until)s. %(branch)s %(phone)s"
+)
+CAMPAIGN_FIELDS = ["name", "segment", "offer", "message", "starts_on", "ends_on", "target_rate"]
+
+
+def _campaign_check(campaign: Campaign) -> None:
+    if campaign.ends_on < campaign.starts_on:
+        raise DomainError(
+            "campaign_dates", _("The offers' last day is on or after the first."), field="ends_on"
+        )
+    if campaign.ends_on < timezone.localdate():
+        raise DomainError("campaign_over", _("The offers' last day has passed."), field="ends_on")
+    campaign.full_clean(exclude=["branch", "created_by"])
+
+
+@transaction.atomic
+def campaign_create(*, branch: Branch, by: User, data: dict) -> Campaign:
+    """A draft campaign of the branch: a segment, an offer package, its dates and target."""
+    campaign = Campaign(branch=branch, created_by=by, **{f: data[f] for f in CAMPAIGN_FIELDS})
+    _campaign_check(campaign)
+    attribute_to(campaign, by).save()
+    return campaign
+
+
+def _campaign_locked(campaign: Campaign) -> Campaign:
+    return Campaign.objects.select_for_update().get(pk=campaign.pk)
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, by: User, data: dict) -> Campaign:
+    """Change a draft; a launched campaign's offers are out, so it is no longer changed."""
+    campaign = _campaign_locked(campaign)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise StateConflict("campaign_not_draft", _("Only a draft campaign can be changed."))
+    for field in CAMPAIGN_FIELDS:
+        if field in data:
+            setattr(campaign, field, data[field])
+    _campaign_check(campaign)
+    attribute_to(campaign, by).save()
+    return campaign
+
+
+def _offer_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _offers_create(campaign: Campaign, customer_ids: list[int]) -> int:
+    """Offers for those customers who have none of this campaign yet (the unique key makes a
+    rerun add nothing twice). Returns how many were made."""
+    have = set(
+        Offer.objects.filter(campaign=campaign, customer_id__in=customer_ids).values_list(
+            "customer_id", flat=True
+        )
+    )
+    new = [
+        Offer(campaign=campaign, customer_id=pk, code=_offer_code())
+        for pk in customer_ids
+        if pk not in have
+    ]
+    Offer.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+def campaign_launch(*, campaign: Campaign, by: User) -> int:
+    """Launch a draft: an offer for every customer of the segment who agreed to marketing
+    (walked in id chunks; customers without consent are never given one), then each is
+    contacted by the contact job. Returns the offers made."""
+    with transaction.atomic():
+        campaign = _campaign_locked(campaign)
+        if campaign.status != CampaignStatus.DRAFT:
+            raise StateConflict("campaign_not_draft", _("This campaign is already launched."))
+        _campaign_check(campaign)
+        audience = campaign_audience(branch_id=campaign.branch_id, segment=campaign.segment)
+        if not audience.exists():
+            raise StateConflict(
+                "campaign_no_audience",
+                _("No customer of this segment agreed to marketing: there is nobody to reach."),
+            )
+        made, last_id = 0, 0
+        while ids := list(
+            audience.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:CHUNK]
+        ):
+            last_id = ids[-1]
+            made += _offers_create(campaign, ids)
+        campaign.status, campaign.launched_at = CampaignStatus.LAUNCHED, timezone.now()
+        attribute_to(campaign, by).save()
+    from .tasks import campaign_contact_task
+
+    transaction.on_commit(lambda: campaign_contact_task.delay(campaign.pk))
+    return made
+
+
+@transaction.atomic
+def offer_assign(*, campaign: Campaign, customer: Customer, by: User) -> Offer:
+    """Give one more customer of the branch the offer of a launched campaign and contact
+    them: only a customer who agreed to marketing, once per campaign."""
+    campaign = _campaign_locked(campaign)
+    if campaign.status != CampaignStatus.LAUNCHED:
+        raise StateConflict(
+            "campaign_not_launched", _("Offers are given from a launched campaign.")
+        )
+    if campaign.ends_on < timezone.localdate():
+        raise StateConflict("campaign_over", _("The offers' last day has passed."))
+    if customer.branch_id != campaign.branch_id:
+        raise DomainError(
+            "customer_other_branch", _("The customer belongs to another branch."), field="customer"
+        )
+    if not customer.marketing_consent:
+        raise DomainError(
+            "no_marketing_consent",
+            _("%(customer)s has not agreed to marketing: campaigns never reach them.")
+            % {"customer": customer.name},
+            field="customer",
+        )
+    if Offer.objects.filter(campaign=campaign, customer=customer).exists():
+        raise StateConflict(
+            "offer_exists", _("%(customer)s already has this campaign's offer.")
+            % {"customer": customer.name},
+        )  # fmt: skip
+    offer = Offer(campaign=campaign, customer=customer, code=_offer_code())
+    attribute_to(offer, by).save()
+    _offer_contact(offer)
+    return offer
+
+
+def _offer_contact(offer: Offer) -> None:
+    campaign, customer = offer.campaign, offer.customer
+    body = OFFER_TEXT % {
+        "message": campaign.message,
+        "offer": OfferKind(campaign.offer).label,
+        "code": offer.code,
+        "until": campaign.ends_on.isoformat(),
+        "branch": campaign.branch.name,
+        "phone": campaign.branch.phone,
+    }
+    offer.message = message_send(customer=customer, subject=campaign.name, body=str(body))
+    offer.save(update_fields=["message"])
+    timeline_add(
+        customer=customer, kind=timeline.OFFER_SENT, subject=campaign,
+        detail=f"{campaign.name} · {offer.code}",
+    )  # fmt: skip
+
+
+def campaign_contact(*, campaign: Campaign) -> int:
+    """Send each offer of the campaign that has no message yet, in the product's language;
+    each offer is sent at most once (locked and checked), so a rerun after a crash sends
+    only the rest. A customer who withdrew consent meanwhile is logged, not messaged.
+    Returns the messages logged."""
+    logged, last_id = 0, 0
+    waiting = Offer.objects.filter(campaign=campaign, message__isnull=True).order_by("pk")
+    with translation.override(settings.LANGUAGE_CODE):
+        while ids := list(waiting.filter(pk__gt=last_id).values_list("pk", flat=True)[:CHUNK]):
+            last_id = ids[-1]
+            for pk in ids:
+                with transaction.atomic():
+                    offer = (
+                        Offer.objects.select_for_update(of=("self",))
+                        .select_related("campaign__branch", "customer")
+                        .get(pk=pk)
+                    )
+                    if offer.message_id is None:
+                        _offer_contact(offer)
+                        logged += 1
+    return logged
+
+
+@transaction.atomic
+def campaign_close(*, campaign: Campaign, by: User) -> Campaign:
+    """No more offers are given; those out stay redeemable until their last day."""
+    campaign = _campaign_locked(campaign)
+    if campaign.status != CampaignStatus.LAUNCHED:
+        raise StateConflict("campaign_not_launched", _("Only a launched campaign is closed."))
+    campaign.status = CampaignStatus.CLOSED
+    attribute_to(campaign, by).save()
+    return campaign
+
+
+def _offer_locked(offer: Offer) -> Offer:
+    return (
+        Offer.objects.select_for_update(of=("self",))
+        .select_related("campaign", "customer")
+        .get(pk=offer.pk)
+    )
+
+
+def _offer_valid(offer: Offer) -> None:
+    today = timezone.localdate()
+    if offer.status == OfferStatus.REDEEMED:
+        raise StateConflict(
+            "offer_already_redeemed",
+            _("Offer %(code)s was already redeemed at settlement %(settlement)s.")
+            % {"code": offer.code, "settlement": offer.settlement},
+        )
+    if offer.campaign.ends_on < today:
+        raise StateConflict(
+            "offer_expired",
+            _("Offer %(code)s expired on %(date)s.")
+            % {"code": offer.code, "date": offer.campaign.ends_on.isoformat()},
+        )
+    if offer.campaign.starts_on > today:
+        raise StateConflict(
+            "offer_not_started",
+            _("Offer %(code)s is valid from %(date)s.")
+            % {"code": offer.code, "date": offer.campaign.starts_on.isoformat()},
+        )
+
+
+def offer_find(*, branch_ids: list[int], code: str) -> Offer:
+    """The offer a customer shows (its code, any case, spaces ignored) among the branches'."""
+    code = re.sub(r"\s", "", code).upper()
+    offer = (
+        Offer.objects.filter(campaign__branch_id__in=branch_ids, code=code)
+        .select_related("campaign", "customer")
+        .first()
+    )
+    if offer is None:
+        raise DomainError(
+            "offer_unknown", _("No offer has the code %(code)s.") % {"code": code}, field="code"
+        )
+    return offer
+
+
+@transaction.atomic
+def offer_redemption_request(*, offer: Offer, work_order: WorkOrder, by: User) -> Offer:
+    """The advisor asks to redeem the customer's offer on their open work order: the offer
+    valid today, the work order the offer customer's, at the campaign's branch, not settled
+    and without another offer; free maintenance labour on a maintenance visit, the
+    appointment gift on a visit booked ahead. The branch's managers are asked to sign off."""
+    offer = _offer_locked(offer)
+    _offer_valid(offer)
+    if offer.status != OfferStatus.ASSIGNED:
+        raise StateConflict(
+            "offer_redemption_pending",
+            _("Offer %(code)s is already asked for on work order %(work_order)s.")
+            % {"code": offer.code, "work_order": offer.work_order},
+        )
+    work_order = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+    if work_order.customer_id != offer.customer_id:
+        raise DomainError(
+            "offer_other_customer",
+            _("Offer %(code)s belongs to %(customer)s, not to this work order's customer.")
+            % {"code": offer.code, "customer": offer.customer.name},
+        )
+    if work_order.branch_id != offer.campaign.branch_id:
+        raise DomainError("offer_other_branch", _("The offer is redeemed at its own branch."))
+    if work_order.status in (WorkOrderStatus.SETTLED, WorkOrderStatus.CLOSED):
+        raise StateConflict(
+            "work_order_settled", _("An offer is redeemed before the work order is settled.")
+        )
+    if Offer.objects.filter(work_order=work_order).exclude(status=OfferStatus.ASSIGNED).exists():
+        raise StateConflict("work_order_has_offer", _("This work order already redeems an offer."))
+    kind = offer.campaign.offer
+    if kind == OfferKind.FREE_MAINTENANCE_LABOUR and work_order.service_type != (
+        ServiceType.MAINTENANCE
+    ):
+        raise DomainError("offer_not_applicable", _("Free labour is for a maintenance visit."))
+    if kind == OfferKind.APPOINTMENT_GIFT and work_order.appointment_id is None:
+        raise DomainError(
+            "offer_not_applicable", _("The appointment gift is for a visit booked ahead.")
+        )
+    offer.status, offer.work_order = OfferStatus.REQUESTED, work_order
+    offer.requested_by, offer.requested_at = by, timezone.now()
+    attribute_to(offer, by).save()
+    notify(
+        recipients=branch_managers(work_order.branch).exclude(pk=by.pk),
+        key=f"offer-sign-off-{offer.pk}-{offer.requested_at:%Y%m%d%H%M%S}",
+        title=_("Sign off offer %(code)s on work order %(work_order)s")
+        % {"code": offer.code, "work_order": work_order},
+        body=f"{offer.customer.name} · {OfferKind(kind).label}",
+        url=offer.campaign.get_absolute_url() + "?status=requested",
+        branch=work_order.branch,
+    )
+    return offer
+
+
+@transaction.atomic
+def offer_sign_off(*, offer: Offer, by: User, approve: bool = True) -> Offer:
+    """A manager other than the one who asked signs off the redemption (or turns it down,
+    which gives the customer their offer back)."""
+    offer = _offer_locked(offer)
+    if offer.status != OfferStatus.REQUESTED:
+        raise StateConflict(
+            "offer_not_requested", _("Only an offer asked for at a work order is signed off.")
+        )
+    if offer.requested_by_id == by.pk:
+        raise StateConflict(
+            "sign_off_own_request", _("Another manager signs off a redemption you asked for.")
+        )
+    if approve:
+        _offer_valid(offer)
+        offer.status, offer.signed_off_by, offer.signed_off_at = (
+            OfferStatus.APPROVED, by, timezone.now()
+        )  # fmt: skip
+    else:
+        _offer_release(offer)
+    attribute_to(offer, by).save()
+    return offer
+
+
+def _offer_release(offer: Offer) -> None:
+    offer.status, offer.work_order = OfferStatus.ASSIGNED, None
+    offer.requested_by = offer.requested_at = offer.signed_off_by = offer.signed_off_at = None
+
+
+@transaction.atomic
+def offer_withdraw(*, offer: Offer, by: User) -> Offer:
+    """Take an offer off its work order before settlement: the customer keeps it."""
+    offer = _offer_locked(offer)
+    if offer.status not in (OfferStatus.REQUESTED, OfferStatus.APPROVED):
+        raise StateConflict(
+            "offer_not_requested", _("Only an offer asked for at a work order is withdrawn.")
+        )
+    _offer_release(offer)
+    attribute_to(offer, by).save()
+    return offer
+
+
+def offer_value(offer: Offer, work_order: WorkOrder, labour: Decimal) -> Decimal:
+    """What the offer takes off the bill: half the labour, or all of it on a maintenance
+    visit; the gift packages are handed over and take nothing off."""
+    kind = offer.campaign.offer
+    if kind == OfferKind.HALF_LABOUR:
+        return (labour / 2).quantize(Decimal("0.01"))
+    if kind == OfferKind.FREE_MAINTENANCE_LABOUR:
+        return labour
+    return Decimal(0)
+
+
+def offer_for_settlement(work_order: WorkOrder) -> Offer | None:
+    """The signed-off offer a settlement of the work order redeems, locked and still valid,
+    or None; an offer still waiting for its sign-off holds the settlement back."""
+    offer = (
+        Offer.objects.select_for_update(of=("self",))
+        .select_related("campaign", "customer")
+        .filter(work_order=work_order, status__in=[OfferStatus.REQUESTED, OfferStatus.APPROVED])
+        .first()
+    )
+    if offer is None:
+        return None
+    if offer.status == OfferStatus.REQUESTED:
+        raise StateConflict(
+            "offer_awaiting_sign_off",
+            _("Offer %(code)s waits for a manager's sign-off: sign it off or withdraw it first.")
+            % {"code": offer.code},
+        )
+    _offer_valid(offer)
+    return offer
+
+
+def offer_redeem(*, offer: Offer, settlement: Settlement, value: Decimal, by: User) -> None:
+    """Called by the settlement that redeems the offer, inside its transaction."""
+    offer.status, offer.settlement, offer.value = OfferStatus.REDEEMED, settlement, value
+    offer.redeemed_at = timezone.now()
+    attribute_to(offer, by).save()
+    timeline_add(
+        customer=offer.customer, kind=timeline.OFFER_REDEEMED, subject=settlement, actor=by,
+        detail=f"{offer.campaign.name} · {offer.code} · {OfferKind(offer.campaign.offer).label}",
+    )  # fmt: skip
+
+
+# --- Loyalty points ---------------------------------------------------------------------------
+
+# A delivery or settlement the event's task missed is still credited by the nightly job for
+# so many days.
+POINTS_CATCH_UP_DAYS = 7
+
+
+def loyalty_rule_for(branch: Branch) -> LoyaltyRule:
+    """The branch's rules; the defaults until a manager sets them."""
+    return LoyaltyRule.objects.filter(branch=branch).first() or LoyaltyRule(branch=branch)
+
+
+@transaction.atomic
+def loyalty_rule_set(*, branch: Branch, by: User, data: dict) -> LoyaltyRule:
+    rule = LoyaltyRule.objects.select_for_update().filter(branch=branch).first() or LoyaltyRule(
+        branch=branch
+    )
+    for field in ("purchase_points", "service_points", "referral_points"):
+        setattr(rule, field, data[field])
+    rule.updated_by = by
+    rule.full_clean(exclude=["branch"])
+    attribute_to(rule, by).save()
+    return rule
+
+
+def _account_locked(customer: Customer) -> LoyaltyAccount:
+    LoyaltyAccount.objects.get_or_create(customer=customer)
+    return LoyaltyAccount.objects.select_for_update().get(customer=customer)
+
+
+def _points_add(*, customer: Customer, kind: str, points: int, by: User | None = None,
+                note: str = "", **source) -> PointsEntry | None:  # fmt: skip
+    """Post points to the customer's statement under their account's lock: an earning whose
+    source (order, settlement) already earned is skipped, so every caller may rerun."""
+    if points == 0:
+        return None
+    account = _account_locked(customer)
+    if kind != PointsKind.REDEMPTION and PointsEntry.objects.filter(kind=kind, **source).exists():
+        return None
+    account.balance += points
+    account.save(update_fields=["balance", "updated_at"])
+    return PointsEntry.objects.create(
+        account=account, kind=kind, points=points, balance=account.balance, created_by=by,
+        note=note, **source,
+    )  # fmt: skip
+
+
+def _per_hundred(amount: Decimal, points: int) -> int:
+    return int(amount // 100) * points
+
+
+@transaction.atomic
+def points_for_delivery(*, delivery: Delivery) -> int:
+    """A delivered vehicle earns its buyer points per 100 CNY of the price, and the owner who
+    referred the buyer the referral points. Returns the entries posted."""
+    order = delivery.order
+    rule = loyalty_rule_for(order.branch)
+    posted = _points_add(
+        customer=order.customer, kind=PointsKind.PURCHASE, order=order,
+        points=_per_hundred(order.total_price, rule.purchase_points),
+    )  # fmt: skip
+    lead = order.lead
+    referred = None
+    if lead is not None and lead.referrer_id is not None:
+        referred = _points_add(
+            customer=lead.referrer, kind=PointsKind.REFERRAL, order=order,
+            points=rule.referral_points, note=order.customer.name,
+        )  # fmt: skip
+    return (posted is not None) + (referred is not None)
+
+
+@transaction.atomic
+def points_for_settlement(*, settlement: Settlement) -> int:
+    """A service visit earns the customer points per 100 CNY they paid (the insurer's share
+    and a free visit earn nothing). Returns the entries posted."""
+    work_order = settlement.work_order
+    rule = loyalty_rule_for(work_order.branch)
+    posted = _points_add(
+        customer=work_order.customer, kind=PointsKind.SERVICE, settlement=settlement,
+        points=_per_hundred(settlement.customer_amount, rule.service_points),
+    )  # fmt: skip
+    return int(posted is not None)
+
+
+def points_catch_up(*, today: date | None = None) -> int:
+    """Nightly: every delivery and settlement of the last days that has not earned its points
+    yet does now (one transaction each, so a crash loses nothing done). Returns the entries
+    posted."""
+    since = (today or timezone.localdate()) - timedelta(days=POINTS_CATCH_UP_DAYS)
+    deliveries = (
+        Delivery.objects.filter(delivered_on__gte=since)
+        .exclude(order__points_entries__kind=PointsKind.PURCHASE)
+        .select_related("order__branch", "order__customer", "order__lead__referrer")
+    )
+    settlements = (
+        Settlement.objects.filter(settled_at__gte=local_day_start(since), customer_amount__gte=100)
+        .filter(points_entries__isnull=True)
+        .select_related("work_order__branch", "work_order__customer")
+    )
+    return sum(
+        points_for_delivery(delivery=delivery) for delivery in deliveries.order_by("pk")
+    ) + sum(
+        points_for_settlement(settlement=settlement) for settlement in settlements.order_by("pk")
+    )
+
+
+@transaction.atomic
+def points_redeem(*, customer: Customer, points: int, note: str, by: User) -> PointsEntry:
+    """Redeem points for what the customer chose (the note says what they were given): a
+    positive number no larger than the balance."""
+    if not isinstance(points, int) or points <= 0:
+        raise DomainError(
+            "points_not_positive", _("Redeem a whole number of points above 0."), field="points"
+        )
+    if not note.strip():
+        raise DomainError(
+            "note_required", _("Say what the customer was given for the points."), field="note"
+        )
+    account = _account_locked(customer)
+    if points > account.balance:
+        raise DomainError(
+            "points_insufficient",
+            _("%(customer)s has %(balance)s points, fewer than %(points)s.")
+            % {"customer": customer.name, "balance": account.balance, "points": points},
+            field="points",
+        )
+    entry = _points_add(
+        customer=customer, kind=PointsKind.REDEMPTION, points=-points, by=by, note=note.strip()
+    )
+    timeline_add(
+        customer=customer, kind=timeline.POINTS_REDEEMED, actor=by, detail=f"{points} · {note}"
+    )
+    return entry

@@ -2,8 +2,11 @@ from celery import shared_task
 
 from dealer_crm.jobs import recorded
 from dealer_crm.models import Branch
+from sales.models import Delivery
+from service.models import Settlement
 
 from . import services
+from .models import Campaign
 
 
 @shared_task(acks_late=True)
@@ -36,3 +39,31 @@ def reminders_task() -> dict:
         "made": services.reminders_generate(),
         "sent": services.reminders_send(),
     }
+
+
+@shared_task(acks_late=True)
+def campaign_contact_task(campaign_id: int) -> int:
+    """After a launch: every offer of the campaign sent to its customer (once each)."""
+    return services.campaign_contact(campaign=Campaign.objects.get(pk=campaign_id))
+
+
+@shared_task(acks_late=True)
+def delivery_points_task(delivery_id: int) -> int:
+    """After a delivery: the buyer's purchase points and the referrer's referral points."""
+    return services.points_for_delivery(
+        delivery=Delivery.objects.select_related("order__lead__referrer").get(pk=delivery_id)
+    )
+
+
+@shared_task(acks_late=True)
+def settlement_points_task(work_order_id: int) -> int:
+    """After a work order closes: the customer's points for what they paid."""
+    settlement = Settlement.objects.filter(work_order_id=work_order_id).first()
+    return services.points_for_settlement(settlement=settlement) if settlement else 0
+
+
+@shared_task(acks_late=True)
+@recorded("loyalty_points")
+def loyalty_points_task() -> int:
+    """Nightly: the recent deliveries and settlements whose points the event tasks missed."""
+    return services.points_catch_up()

@@ -12,3 +12,6 @@ COMPLAINT_CLOSED = timeline_kind_register(
 CALL_DONE = timeline_kind_register("follow_up_call", _("Follow-up call"))
 INQUIRY = timeline_kind_register("inquiry", _("Inquiry"))
 SUGGESTION = timeline_kind_register("suggestion", _("Suggestion"))
+OFFER_SENT = timeline_kind_register("offer_sent", _("Campaign offer sent"))
+OFFER_REDEEMED = timeline_kind_register("offer_redeemed", _("Campaign offer redeemed"))
+POINTS_REDEEMED = timeline_kind_register("points_redeemed", _("Loyalty points redeemed"))

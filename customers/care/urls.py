@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import calls, complaints, overview, reminders, satisfaction
+from .views import calls, campaigns, complaints, loyalty, overview, reminders, satisfaction
 
 app_name = "care"
 
@@ -47,4 +47,17 @@ urlpatterns = [
         name="satisfaction-activate",
     ),
     path("calls/<int:pk>/survey/", satisfaction.call_survey, name="call-survey"),
+    # Campaigns (关怀活动): the segment's count previewed, launched, the offers and their
+    # redemption signed off; the success per segment
+    path("campaigns/", campaigns.campaign_list, name="campaign-list"),
+    path("campaigns/new/", campaigns.campaign_create, name="campaign-create"),
+    path("campaigns/preview/", campaigns.campaign_preview, name="campaign-preview"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign-detail"),
+    path("campaigns/<int:pk>/edit/", campaigns.campaign_update, name="campaign-update"),
+    path("campaigns/<int:pk>/<slug:action>/", campaigns.campaign_action, name="campaign-action"),
+    path("offers/<int:pk>/<slug:action>/", campaigns.offer_action, name="offer-action"),
+    # Loyalty points: the accounts, a customer's statement and redemption, the branch's rules
+    path("loyalty/", loyalty.account_list, name="loyalty-list"),
+    path("loyalty/rules/", loyalty.rule_page, name="loyalty-rules"),
+    path("loyalty/<int:customer_pk>/", loyalty.statement, name="loyalty-statement"),
 ]

@@ -237,6 +237,11 @@ SPECTACULAR_SETTINGS = {
         "ComplaintChannelEnum": "customers.care.choices.ComplaintChannel",
         "ComplaintStatusEnum": "customers.care.choices.ComplaintStatus",
         "InquiryKindEnum": "customers.care.choices.InquiryKind",
+        "CampaignStatusEnum": "customers.care.choices.CampaignStatus",
+        "OfferStatusEnum": "customers.care.choices.OfferStatus",
+        "OfferKindEnum": "customers.care.choices.OfferKind",
+        "TargetSegmentEnum": "customers.care.choices.TargetSegment",
+        "PointsKindEnum": "customers.care.choices.PointsKind",
         "JobStatusEnum": "dealer_crm.choices.JobStatus",
         # A vehicle's age segment, and the customer segment's `vehicle_age`: one name.
         "AgeSegmentEnum": "customers.choices.VehicleAgeSegment",
@@ -313,6 +318,10 @@ CELERY_BEAT_SCHEDULE = {
     "archive-retention": {
         "task": "archives.tasks.retention_task",
         "schedule": crontab(hour=3, minute=0),
+    },
+    "loyalty-points": {
+        "task": "customers.care.tasks.loyalty_points_task",
+        "schedule": crontab(hour=1, minute=30),
     },
 }
 

@@ -248,7 +248,6 @@ class SettleForm(BootstrapFormMixin, forms.Form):
     paid_amount = forms.DecimalField(
         label=_("paid (CNY)"), max_digits=12, decimal_places=2, widget=MONEY_INPUT
     )
-    offer_code = forms.CharField(label=_("offer redeemed"), max_length=40, required=False)
 
     def __init__(self, *args, customer_owes: Decimal, **kwargs):
         super().__init__(*args, **kwargs)

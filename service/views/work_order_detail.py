@@ -409,7 +409,7 @@ def _settle(request, work_order):
         lambda: services.work_order_settle(
             work_order=work_order, payment_method=form.cleaned_data["payment_method"],
             paid_amount=form.cleaned_data["paid_amount"], discount=form.cleaned_data["discount"],
-            offer_code=form.cleaned_data["offer_code"].strip(), by=request.user,
+            by=request.user,
         ),
     )  # fmt: skip
     if done:
