@@ -44,14 +44,11 @@ def campaign_data(**data) -> dict:
 
 
 def test_a_repair_only_campaign_from_preview_to_redemption_and_points(
-    branch, advisor, technician, branch_manager, sales_manager
+    branch, advisor, technician, branch_manager
 ):
-    with_consent = closed_work_order(
-        branch, advisor, technician, service_type=ServiceType.REPAIR
-    ).customer
-    without = closed_work_order(
-        branch, advisor, technician, service_type=ServiceType.REPAIR
-    ).customer
+    repair = {"service_type": ServiceType.REPAIR}
+    with_consent = closed_work_order(branch, advisor, technician, **repair).customer
+    without = closed_work_order(branch, advisor, technician, **repair).customer
     with_consent.marketing_consent, with_consent.consent_date = True, timezone.localdate()
     with_consent.consent_channel = "sms"
     with_consent.save()
@@ -118,8 +115,8 @@ def test_a_repair_only_campaign_from_preview_to_redemption_and_points(
             customer=with_consent, points=account.balance + 1, note="机油一桶", by=advisor
         )
     assert refused.value.code == "points_insufficient"
+    earned = account.balance
     services.points_redeem(customer=with_consent, points=10, note="洗车一次", by=advisor)
     account.refresh_from_db()
-    assert account.balance == account.entries.filter(kind=PointsKind.SERVICE).count() * 0 + (
-        sum(account.entries.values_list("points", flat=True))
-    )
+    assert account.balance == earned - 10
+    assert account.balance == sum(account.entries.values_list("points", flat=True))
