@@ -26,7 +26,7 @@ from dealer_crm.models import Branch, Heartbeat, JobRun
 from dealer_crm.scoping import branch_ids_for
 from service.choices import InsuranceClaimStatus, RescueStatus
 
-from .. import selectors, services
+from .. import selectors, services, tasks
 from ..choices import AbnormalReason, CallStatus, ComplaintStatus, InquiryKind, Lifecycle
 from ..models import CustomerSegment
 
@@ -168,15 +168,14 @@ def segments_recompute(request):
     if not branches:
         messages.error(request, _("Your account is not linked to any branch."))
         return redirect("care:segments")
-    computed = sum(services.segments_compute(branch=branch) for branch in branches)
+    # The worker recomputes them (a large branch takes a while); the page shows the counts of
+    # the last run finished, with its date.
+    for branch in branches:
+        tasks.segments_task.delay(branch.pk)
     messages.success(
         request,
-        ngettext(
-            "Segments recomputed for %(count)s customer of %(branches)s.",
-            "Segments recomputed for %(count)s customers of %(branches)s.",
-            computed,
-        )
-        % {"count": computed, "branches": ", ".join(branch.name for branch in branches)},
+        _("The segments of %(branches)s are being recomputed: reload this page in a minute.")
+        % {"branches": ", ".join(branch.name for branch in branches)},
     )
     return redirect("care:segments")
 
@@ -394,6 +393,10 @@ JOBS = {
     ),
     "customer-segments": ("segments", gettext_lazy("Customer segments recomputed")),
     "reminders": ("reminders", gettext_lazy("Reminders of the day made and sent")),
+    "loyalty-points": (
+        "loyalty_points",
+        gettext_lazy("Loyalty points of deliveries and service visits credited"),
+    ),
 }
 # The heartbeat proves beat and a worker run; it records beats, not runs.
 HEARTBEAT = "heartbeat"
