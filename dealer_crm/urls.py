@@ -99,6 +99,10 @@ router.register(
 router.register("survey-answers", care_api.SurveyAnswerViewSet, basename="survey-answer")
 router.register("reminders", care_api.ReminderViewSet, basename="reminder")
 router.register("messages", care_api.MessageViewSet, basename="message")
+router.register("campaigns", care_api.CampaignViewSet, basename="campaign")
+router.register("offers", care_api.OfferViewSet, basename="offer")
+router.register("loyalty-accounts", care_api.LoyaltyAccountViewSet, basename="loyalty-account")
+router.register("loyalty-rules", care_api.LoyaltyRuleViewSet, basename="loyalty-rule")
 
 api_v1 = [
     path("auth/token/", api.AuthTokenView.as_view(), name="auth-token"),

@@ -1,8 +1,9 @@
 """REST resources of customer care (客户关怀): follow-up calls (回访) with each attempt at them,
 complaints (投诉) from receipt to the customer's confirmation, inquiries and suggestions (咨询,
 建议), the customer segments and their recompute, the after-sales report, the record of the
-scheduled jobs' runs, and the satisfaction index (层次分析法): its models, the call surveys and
-the index of a period.
+scheduled jobs' runs, the satisfaction index (层次分析法): its models, the call surveys and
+the index of a period, the reminders and messages, campaigns (关怀活动) with their offers and
+the offers' redemption, and the loyalty points (积分): accounts, statements and rules.
 
 Each endpoint parses its input, calls one service and renders the result; the rules live in
 `customers.care.services`. Records are read through the branch scope, and every id a request
@@ -11,8 +12,12 @@ customer's mobile on a call is masked without `customers.view_pii`, and unmasked
 logged.
 """
 
+from decimal import Decimal
+
 from django.db.models import Prefetch
+from django.http import Http404
 from django.utils.translation import gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -39,6 +44,7 @@ from dealer_crm.api import (
     ScopedRecordField,
     answers,
 )
+from dealer_crm.figures import ratio
 from dealer_crm.idempotency import idempotent
 from dealer_crm.models import Branch, JobRun, display_name
 from dealer_crm.pagination import CursorPagination
@@ -53,26 +59,36 @@ from .choices import (
     ComplaintChannel,
     InquiryKind,
     MessageStatus,
+    OfferKind,
     ReminderKind,
     Severity,
+    TargetSegment,
 )
 from .filters import (
     CallFilter,
+    CampaignFilter,
     ComplaintFilter,
     CustomerSegmentFilter,
     InquiryFilter,
+    LoyaltyAccountFilter,
     MessageFilter,
+    OfferFilter,
     ReminderFilter,
 )
 from .models import (
     CallAttempt,
+    Campaign,
     ComparisonMatrix,
     Complaint,
     Criterion,
     CustomerSegment,
     FollowUpCall,
     Inquiry,
+    LoyaltyAccount,
+    LoyaltyRule,
     Message,
+    Offer,
+    PointsEntry,
     Reminder,
     SatisfactionModel,
     SurveyAnswer,
@@ -1055,3 +1071,553 @@ class MessageViewSet(
 
     def pii_customer_id(self, message: Message) -> int:
         return message.customer_id
+
+
+# --- Campaigns (关怀活动) and their offers ----------------------------------------------------
+
+
+def campaign_success(campaign: Campaign) -> Decimal | None:
+    """Redeemed ÷ offers in %, as the target is; None before the campaign has offers."""
+    rate = ratio(campaign.redeemed, campaign.offer_count, "0.0001")
+    return None if rate is None else (rate * 100).quantize(Decimal("0.01"))
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    """关怀活动: an offer package for the customers of one segment, valid from `starts_on` to
+    `ends_on`, with the share of offers the branch expects redeemed (`target_rate`, in %).
+    Status: draft → launched → closed. Launched, every customer of the segment who agreed to
+    marketing gets an offer and is contacted; the counts say how many offers are out, how
+    many customers were contacted, how many redeemed, and the success rate against the
+    target."""
+
+    number = serializers.CharField(read_only=True)
+    offer_count = serializers.IntegerField(read_only=True, help_text=gettext_lazy("Offers out."))
+    contacted = serializers.IntegerField(
+        read_only=True, help_text=gettext_lazy("Offers sent to the customer.")
+    )
+    redeemed = serializers.IntegerField(
+        read_only=True, help_text=gettext_lazy("Offers redeemed at a settlement.")
+    )
+    success_rate = serializers.SerializerMethodField()
+    target_met = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id", "number", "branch", "name", "segment", "offer", "message", "starts_on",
+            "ends_on", "target_rate", "status", "launched_at", "created_by", "created_at",
+            "offer_count", "contacted", "redeemed", "success_rate", "target_met",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.DecimalField(
+            max_digits=6,
+            decimal_places=2,
+            allow_null=True,
+            help_text=gettext_lazy("Redeemed ÷ offers, in % like the target; null without offers."),
+        )
+    )
+    def get_success_rate(self, campaign: Campaign) -> str | None:
+        rate = campaign_success(campaign)
+        return None if rate is None else str(rate)
+
+    @extend_schema_field(
+        serializers.BooleanField(
+            allow_null=True,
+            help_text=gettext_lazy("The success rate reaches the target; null without offers."),
+        )
+    )
+    def get_target_met(self, campaign: Campaign) -> bool | None:
+        rate = campaign_success(campaign)
+        return None if rate is None else rate >= campaign.target_rate
+
+
+class CampaignInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    segment = serializers.ChoiceField(
+        choices=TargetSegment.choices,
+        help_text=gettext_lazy("Whom it reaches: the customers of this segment (nightly run)."),
+    )
+    offer = serializers.ChoiceField(choices=OfferKind.choices)
+    message = serializers.CharField(
+        max_length=500, help_text=gettext_lazy("Sent with the offer's code and its last day.")
+    )
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField(
+        help_text=gettext_lazy("The offers' last day: on or after the first, not past.")
+    )
+    target_rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        help_text=gettext_lazy("The share of the offers expected redeemed, in %."),
+    )
+
+
+class CampaignCreateSerializer(CampaignInputSerializer):
+    branch = BranchField(required=False, help_text=gettext_lazy("Defaults to your branch."))
+
+
+class CampaignAssignSerializer(serializers.Serializer):
+    customer = ScopedCustomerField(
+        help_text=gettext_lazy("A customer of the campaign's branch who agreed to marketing.")
+    )
+
+
+class CampaignPreviewQuerySerializer(serializers.Serializer):
+    segment = serializers.ChoiceField(choices=TargetSegment.choices)
+    branch = BranchField(required=False, help_text=gettext_lazy("Defaults to your branch."))
+
+
+class CampaignPreviewSerializer(serializers.Serializer):
+    branch = serializers.IntegerField()
+    segment = serializers.ChoiceField(choices=TargetSegment.choices)
+    customers = serializers.IntegerField(
+        help_text=gettext_lazy("The branch's customers in the segment (as of the nightly run).")
+    )
+    consenting = serializers.IntegerField(
+        help_text=gettext_lazy("Those of them who agreed to marketing: the ones it would reach.")
+    )
+
+
+class CampaignResultSerializer(serializers.Serializer):
+    segment = serializers.ChoiceField(choices=TargetSegment.choices)
+    label = serializers.CharField()
+    campaigns = serializers.IntegerField()
+    offers = serializers.IntegerField()
+    redeemed = serializers.IntegerField()
+    rate = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=3,
+        allow_null=True,
+        help_text=gettext_lazy("Redeemed ÷ offers (0–1); null without offers."),
+    )
+    target = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=3,
+        allow_null=True,
+        help_text=gettext_lazy("The campaigns' targets weighted by their offers (0–1)."),
+    )
+    met = serializers.BooleanField(allow_null=True)
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    """One customer's offer of a campaign, known by its 8-character `code`: sent through the
+    customer's channel (`message`), then redeemed once at a settlement of their work order.
+    Status: assigned → requested (an advisor asked to redeem it on `work_order`) → approved
+    (a manager other than the one who asked signed it off) → redeemed (the settlement took
+    `value` off the bill). A redemption turned down or withdrawn gives it back (assigned)."""
+
+    campaign_number = serializers.CharField(source="campaign.number", read_only=True)
+    campaign_name = serializers.CharField(source="campaign.name", read_only=True)
+    offer = serializers.ChoiceField(
+        source="campaign.offer", choices=OfferKind.choices, read_only=True
+    )
+    valid_from = serializers.DateField(source="campaign.starts_on", read_only=True)
+    valid_until = serializers.DateField(source="campaign.ends_on", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    work_order_number = serializers.CharField(
+        source="work_order.number", read_only=True, default=None, allow_null=True
+    )
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id", "code", "campaign", "campaign_number", "campaign_name", "offer", "valid_from",
+            "valid_until", "customer", "customer_name", "status", "message", "work_order",
+            "work_order_number", "requested_by", "requested_at", "signed_off_by",
+            "signed_off_at", "settlement", "value", "redeemed_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class OfferRedemptionRequestSerializer(serializers.Serializer):
+    work_order = ScopedWorkOrderField(
+        help_text=gettext_lazy("The offer customer's open work order at the campaign's branch.")
+    )
+
+
+class OfferSignOffSerializer(serializers.Serializer):
+    approve = serializers.BooleanField(
+        default=True,
+        help_text=gettext_lazy(
+            "True (the default) signs the redemption off; false turns it down and gives the "
+            "customer the offer back."
+        ),
+    )
+
+
+def offers_shown():
+    """Offers as the API renders them."""
+    return Offer.objects.select_related("campaign", "customer", "work_order")
+
+
+class CampaignViewSet(CareViewSet):
+    """关怀活动 of your branches, latest first (`?ordering=starts_on|id`): `?status=`,
+    `?segment=`, `?offer=`, `?branch=`, `?search=` part of the name or the number (CA00012).
+    A manager writes a draft (needs `care.add_campaign`), changes it while a draft, launches
+    and closes it (`care.change_campaign`); an agent gives one more customer the offer
+    (`care.add_offer`). `preview/` counts whom a segment would reach, `results/` the success
+    per segment."""
+
+    queryset = Campaign.objects.all()
+    serializer_class = CampaignSerializer
+    filterset_class = CampaignFilter
+    ordering_fields = ["id", "starts_on"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    command_permissions = {
+        "launch": ["care.change_campaign"],
+        "close": ["care.change_campaign"],
+        "assign": ["care.add_offer"],
+    }
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "results":
+            return queryset  # campaign_results counts the offers itself
+        return selectors.campaigns_with_counts(queryset)
+
+    @idempotent
+    @extend_schema(
+        request=CampaignCreateSerializer,
+        responses=answers(CampaignSerializer, status.HTTP_201_CREATED, conflict=False),
+    )
+    def create(self, request, *args, **kwargs):
+        """Write a draft campaign of your branch (or `branch`), not reaching anyone yet
+        (needs `care.add_campaign`). 400 `campaign_dates`, `campaign_over` (the offers' last
+        day has passed)."""
+        data = self.parse(CampaignCreateSerializer)
+        branch = data.pop("branch", None) or self.working_branch()
+        campaign = services.campaign_create(branch=branch, by=request.user, data=data)
+        return self.respond(campaign, status.HTTP_201_CREATED)
+
+    @extend_schema(request=CampaignInputSerializer, responses=answers(CampaignSerializer))
+    def partial_update(self, request, *args, **kwargs):
+        """Change a draft: any of its fields (needs `care.change_campaign`).
+        400 `campaign_dates`, `campaign_over`; 409 `campaign_not_draft` once launched."""
+        campaign = self.get_object()
+        payload = CampaignInputSerializer(
+            data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        payload.is_valid(raise_exception=True)
+        campaign = services.campaign_update(
+            campaign=campaign, by=request.user, data=dict(payload.validated_data)
+        )
+        return self.respond(campaign)
+
+    @idempotent
+    @extend_schema(request=None, responses=answers(CampaignSerializer))
+    @action(detail=True, methods=["post"])
+    def launch(self, request, pk=None):
+        """Launch a draft: an offer for every customer of the segment who agreed to marketing
+        (never one who did not), each then contacted by the contact job (needs
+        `care.change_campaign`). 400 `campaign_over`, `campaign_dates`;
+        409 `campaign_not_draft`, `campaign_no_audience`."""
+        campaign = self.get_object()
+        services.campaign_launch(campaign=campaign, by=request.user)
+        return self.respond(campaign)
+
+    @extend_schema(request=None, responses=answers(CampaignSerializer))
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """No more offers are given; those out stay redeemable until their last day (needs
+        `care.change_campaign`). 409 `campaign_not_launched`."""
+        campaign = self.get_object()
+        return self.respond(services.campaign_close(campaign=campaign, by=request.user))
+
+    @idempotent
+    @extend_schema(
+        request=CampaignAssignSerializer,
+        responses=answers(OfferSerializer, status.HTTP_201_CREATED),
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        """Give one more customer of the branch the offer of a launched campaign, and contact
+        them (needs `care.add_offer`). 400 `no_marketing_consent` (campaigns never reach a
+        customer who did not agree), `customer_other_branch`; 409 `campaign_not_launched`,
+        `campaign_over`, `offer_exists`."""
+        campaign = self.get_object()
+        data = self.parse(CampaignAssignSerializer)
+        offer = services.offer_assign(campaign=campaign, customer=data["customer"], by=request.user)
+        return Response(
+            OfferSerializer(
+                offers_shown().get(pk=offer.pk), context=self.get_serializer_context()
+            ).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        parameters=[CampaignPreviewQuerySerializer],
+        responses={200: CampaignPreviewSerializer, 400: REFUSED},
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def preview(self, request):
+        """How many customers of your branch (or `branch`) a campaign at `segment` would
+        reach: those in the segment as of the nightly run, and those of them who agreed to
+        marketing (the offers a launch would make). 400 `no_branch`."""
+        query = CampaignPreviewQuerySerializer(
+            data=request.query_params, context=self.get_serializer_context()
+        )
+        query.is_valid(raise_exception=True)
+        segment = query.validated_data["segment"]
+        branch = query.validated_data.get("branch") or self.working_branch()
+        counts = selectors.audience_counts(branch_id=branch.pk, segment=segment)
+        return Response(
+            CampaignPreviewSerializer({"branch": branch.pk, "segment": segment, **counts}).data
+        )
+
+    @extend_schema(responses=CampaignResultSerializer(many=True))
+    @action(
+        detail=False, methods=["get"], filter_backends=[DjangoFilterBackend], pagination_class=None
+    )
+    def results(self, request):
+        """The campaigns' success per target segment, in the segments' order: campaigns,
+        offers, redeemed, the success rate against the target (the campaigns' targets
+        weighted by their offers). The list's filters narrow the campaigns counted."""
+        campaigns = self.filter_queryset(self.get_queryset())
+        return Response(
+            CampaignResultSerializer(selectors.campaign_results(campaigns), many=True).data
+        )
+
+
+class OfferViewSet(CareViewSet):
+    """The offers of your branches' campaigns, newest first (cursor pagination):
+    `?campaign=`, `?status=`, `?customer=`, `?work_order=`, `?code=` the code a customer
+    shows (any case, spaces ignored), `?search=` a code or part of the customer's name.
+    Made by a campaign's launch or `assign`; at the service desk an advisor asks to redeem
+    one on the customer's work order, a manager signs it off, and the settlement
+    (`work-orders/{id}/settle/`) takes its value off the bill."""
+
+    queryset = offers_shown()
+    serializer_class = OfferSerializer
+    filterset_class = OfferFilter
+    pagination_class = CursorPagination
+    ordering_fields = ["id"]
+    command_permissions = {
+        "request_redemption": ["care.request_redemption"],
+        "sign_off": ["care.sign_off_redemption"],
+        # Either the advisor who asks or the manager who signs off; checked in the action.
+        "withdraw": ["care.view_offer"],
+    }
+
+    @idempotent
+    @extend_schema(request=OfferRedemptionRequestSerializer, responses=answers(OfferSerializer))
+    @action(detail=True, methods=["post"], url_path="request-redemption")
+    def request_redemption(self, request, pk=None):
+        """Ask to redeem the offer on the customer's open work order; the branch's managers
+        are asked to sign it off (needs `care.request_redemption`). 400
+        `offer_other_customer`, `offer_other_branch`, `offer_not_applicable`; 409
+        `offer_already_redeemed`, `offer_expired`, `offer_not_started`,
+        `offer_redemption_pending`, `work_order_settled`, `work_order_has_offer`."""
+        offer = self.get_object()
+        data = self.parse(OfferRedemptionRequestSerializer)
+        return self.respond(
+            services.offer_redemption_request(
+                offer=offer, work_order=data["work_order"], by=request.user
+            )
+        )
+
+    @idempotent
+    @extend_schema(request=OfferSignOffSerializer, responses=answers(OfferSerializer))
+    @action(detail=True, methods=["post"], url_path="sign-off")
+    def sign_off(self, request, pk=None):
+        """Sign off the redemption asked for, or turn it down with `approve: false` (needs
+        `care.sign_off_redemption`: a manager other than the one who asked). 409
+        `offer_not_requested`, `sign_off_own_request`, `offer_already_redeemed`,
+        `offer_expired`, `offer_not_started`."""
+        offer = self.get_object()
+        data = self.parse(OfferSignOffSerializer)
+        return self.respond(
+            services.offer_sign_off(offer=offer, by=request.user, approve=data["approve"])
+        )
+
+    @extend_schema(request=None, responses=answers(OfferSerializer))
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Take the offer off its work order before settlement; the customer keeps it (needs
+        `care.request_redemption` or `care.sign_off_redemption`). 409 `offer_not_requested`."""
+        if not any(
+            request.user.has_perm(name)
+            for name in ("care.request_redemption", "care.sign_off_redemption")
+        ):
+            raise PermissionDenied()
+        offer = self.get_object()
+        return self.respond(services.offer_withdraw(offer=offer, by=request.user))
+
+
+# --- Loyalty points -------------------------------------------------------------------------
+
+
+class LoyaltyAccountSerializer(serializers.ModelSerializer):
+    """积分账户: a customer's points balance, the sum of their statement. Created with the
+    customer's first points (a purchase, a service visit, a referral): a customer without
+    points has no account yet."""
+
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    branch = serializers.IntegerField(source="customer.branch_id", read_only=True)
+
+    class Meta:
+        model = LoyaltyAccount
+        fields = ["id", "customer", "customer_name", "branch", "balance", "updated_at"]
+        read_only_fields = fields
+
+
+class PointsEntrySerializer(serializers.ModelSerializer):
+    """A line of the statement: points earned for a delivery (`order`), a service visit
+    (`settlement`) or a referral (`order`; the note names the buyer), or redeemed (negative,
+    the note says what the customer was given), with the balance after it."""
+
+    created_by_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PointsEntry
+        fields = [
+            "id", "kind", "points", "balance", "order", "settlement", "note", "created_by",
+            "created_by_name", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_created_by_name(self, entry: PointsEntry) -> str:
+        return display_name(entry.created_by) if entry.created_by else ""
+
+
+class PointsRedeemSerializer(serializers.Serializer):
+    points = serializers.IntegerField(
+        help_text=gettext_lazy("A whole number above 0, no more than the balance.")
+    )
+    note = serializers.CharField(
+        max_length=200,
+        allow_blank=True,
+        help_text=gettext_lazy("What the customer was given for the points."),
+    )
+
+
+class PointsEntryCursorPagination(CursorPagination):
+    """A statement newest first; the account list's `?ordering=` does not apply to it."""
+
+    ordering = ("-created_at", "-id")
+
+    def get_ordering(self, request, queryset, view):
+        return self.ordering
+
+
+class LoyaltyAccountViewSet(CareViewSet):
+    """积分账户 of your branches' customers, the largest balance first (`?ordering=balance`):
+    `?customer=`, `?search=` part of the customer's name or mobile, `?branch=`. An account
+    appears with the customer's first points: `?customer=` answers an empty list for a
+    customer who has none yet. `entries/` is the statement; `redeem/` spends points (needs
+    `care.change_loyaltyaccount`)."""
+
+    queryset = LoyaltyAccount.objects.select_related("customer")
+    serializer_class = LoyaltyAccountSerializer
+    filterset_class = LoyaltyAccountFilter
+    ordering_fields = ["balance", "id"]
+    command_permissions = {"redeem": ["care.change_loyaltyaccount"]}
+
+    @extend_schema(responses=PointsEntrySerializer(many=True))
+    @action(
+        detail=True, methods=["get"], filter_backends=[],
+        pagination_class=PointsEntryCursorPagination,
+    )  # fmt: skip
+    def entries(self, request, pk=None):
+        """The customer's points statement, newest first (cursor pagination)."""
+        account = self.get_object()
+        entries = PointsEntry.objects.filter(account=account).select_related("created_by")
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(PointsEntrySerializer(page, many=True).data)
+
+    @idempotent
+    @extend_schema(
+        request=PointsRedeemSerializer,
+        responses=answers(PointsEntrySerializer, status.HTTP_201_CREATED, conflict=False),
+    )
+    @action(detail=True, methods=["post"])
+    def redeem(self, request, pk=None):
+        """Redeem points for what the customer chose: the statement's new line, with the
+        balance after it (needs `care.change_loyaltyaccount`). 400 `points_not_positive`,
+        `note_required`, `points_insufficient`."""
+        account = self.get_object()
+        data = self.parse(PointsRedeemSerializer)
+        entry = services.points_redeem(customer=account.customer, by=request.user, **data)
+        return Response(
+            PointsEntrySerializer(entry, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class LoyaltyRuleSerializer(serializers.ModelSerializer):
+    """A branch's loyalty rules: the points per 100 CNY of a vehicle bought and of a service
+    visit paid, and for an owner whose referral bought a vehicle. A branch whose manager never
+    set them earns by the defaults (`saved` false)."""
+
+    branch_name = serializers.CharField(source="branch.name", read_only=True)
+    saved = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LoyaltyRule
+        fields = [
+            "branch", "branch_name", "purchase_points", "service_points", "referral_points",
+            "saved", "updated_by", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_saved(self, rule: LoyaltyRule) -> bool:
+        return rule.pk is not None
+
+
+class LoyaltyRuleInputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LoyaltyRule
+        fields = ["purchase_points", "service_points", "referral_points"]
+        extra_kwargs = {name: {"required": True} for name in fields}
+
+
+class LoyaltyRuleViewSet(CommandMixin, viewsets.GenericViewSet):
+    """The loyalty rules of each of your branches (saved, or the defaults), by branch id;
+    `PUT loyalty-rules/{branch}/` sets a branch's (needs `care.change_loyaltyrule`:
+    managers). Points already earned stay as they were."""
+
+    queryset = LoyaltyRule.objects.all()
+    serializer_class = LoyaltyRuleSerializer
+    http_method_names = ["get", "put", "head", "options"]
+    lookup_field = "branch"
+    filter_backends = []
+
+    def branches(self):
+        return Branch.objects.filter(pk__in=branch_ids_for(self.request.user)).order_by("code")
+
+    def rules_of(self, branches) -> list[LoyaltyRule]:
+        """Each branch's saved rule, or its defaults."""
+        saved = {
+            rule.branch_id: rule
+            for rule in LoyaltyRule.objects.filter(branch__in=branches).select_related("branch")
+        }
+        return [saved.get(branch.pk) or LoyaltyRule(branch=branch) for branch in branches]
+
+    def get_object(self) -> LoyaltyRule:
+        """The rule of one of your branches; another branch, or no branch, answers 404."""
+        branch_id = self.kwargs["branch"]
+        branch = self.branches().filter(pk=branch_id).first() if branch_id.isdigit() else None
+        if branch is None:
+            raise Http404
+        return self.rules_of([branch])[0]
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.branches())
+        return self.get_paginated_response(self.get_serializer(self.rules_of(page), many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        request=LoyaltyRuleInputSerializer,
+        responses=answers(LoyaltyRuleSerializer, conflict=False),
+    )
+    def update(self, request, *args, **kwargs):
+        """Set the branch's rules, all three figures (needs `care.change_loyaltyrule`)."""
+        rule = self.get_object()
+        data = self.parse(LoyaltyRuleInputSerializer)
+        rule = services.loyalty_rule_set(branch=rule.branch, by=request.user, data=data)
+        return self.respond(rule)

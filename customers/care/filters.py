@@ -1,5 +1,7 @@
 """One FilterSet per model, shared by the customer-care pages, the API and the selectors."""
 
+import re
+
 import django_filters as filters
 from django import forms
 from django.db.models import Q
@@ -16,6 +18,7 @@ from .choices import (
     AbnormalReason,
     CallReason,
     CallStatus,
+    CampaignStatus,
     Channel,
     ComplaintCategory,
     ComplaintChannel,
@@ -23,10 +26,23 @@ from .choices import (
     InquiryKind,
     Lifecycle,
     MessageStatus,
+    OfferKind,
+    OfferStatus,
     ReminderKind,
     Severity,
+    TargetSegment,
 )
-from .models import Complaint, CustomerSegment, FollowUpCall, Inquiry, Message, Reminder
+from .models import (
+    Campaign,
+    Complaint,
+    CustomerSegment,
+    FollowUpCall,
+    Inquiry,
+    LoyaltyAccount,
+    Message,
+    Offer,
+    Reminder,
+)
 
 
 class CallFilter(BranchScopedFilterSet):
@@ -195,6 +211,97 @@ class MessageFilter(BranchScopedFilterSet):
 
     def filter_search(self, queryset, name, value):
         """Part of the customer's name, or of their mobile number."""
+        term = value.strip()
+        if not term:
+            return queryset
+        condition = Q(customer__name__icontains=term)
+        if term.isdigit():
+            condition |= Q(customer__mobile__contains=term)
+        return queryset.filter(condition)
+
+
+# --- Campaigns, offers, loyalty points --------------------------------------------------------
+
+
+def offer_code(value: str) -> str:
+    """A code as the customer reads it out (any case, spaces ignored) as it is stored."""
+    return re.sub(r"\s", "", value).upper()
+
+
+class CampaignFilter(BranchScopedFilterSet):
+    """Shared by the campaign list and the API: `?status=`, `?segment=`, `?offer=`,
+    `?branch=`, `?search=` part of the name or the number (CA00012)."""
+
+    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
+    status = filters.MultipleChoiceFilter(choices=CampaignStatus.choices, label=_("Status"))
+    segment = filters.ChoiceFilter(
+        choices=TargetSegment.choices, empty_label=_("All"), label=_("Target segment")
+    )
+    offer = filters.ChoiceFilter(
+        choices=OfferKind.choices, empty_label=_("All"), label=_("Offer package")
+    )
+    branch = filters.ModelChoiceFilter(
+        queryset=Branch.objects.order_by("code"), empty_label=_("All"), label=_("Branch")
+    )
+
+    class Meta:
+        model = Campaign
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        """Part of the campaign's name, or its number (CA00012)."""
+        term = value.strip()
+        if not term:
+            return queryset
+        condition = Q(name__icontains=term)
+        number = term.upper()
+        if number.startswith(Campaign.number_prefix) and number[2:].isdigit():
+            condition |= Q(pk=int(number[2:]))
+        return queryset.filter(condition)
+
+
+class OfferFilter(BranchScopedFilterSet):
+    """Shared by a campaign's offers and the API: `?campaign=`, `?status=`, `?customer=`,
+    `?work_order=`, `?code=` (exact, any case, spaces ignored), `?search=` a code or part of
+    the customer's name."""
+
+    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
+    code = filters.CharFilter(method="filter_code", max_length=20, label=_("Code"))
+    status = filters.MultipleChoiceFilter(choices=OfferStatus.choices, label=_("Status"))
+    campaign = filters.ModelChoiceFilter(
+        queryset=Campaign.objects.all(), widget=forms.HiddenInput, label=_("Campaign")
+    )
+    customer = customer_filter()
+
+    class Meta:
+        model = Offer
+        fields = ["work_order"]
+
+    def filter_code(self, queryset, name, value):
+        code = offer_code(value)
+        return queryset.filter(code=code) if code else queryset
+
+    def filter_search(self, queryset, name, value):
+        """The offer's code, or part of the customer's name."""
+        term = value.strip()
+        if not term:
+            return queryset
+        return queryset.filter(Q(code=offer_code(term)) | Q(customer__name__icontains=term))
+
+
+class LoyaltyAccountFilter(BranchScopedFilterSet):
+    """Shared by the loyalty accounts list and the API: `?customer=`, `?search=` part of the
+    customer's name (or their mobile number), `?branch=`."""
+
+    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Customer"))
+    customer = customer_filter()
+    branch = branch_filter()
+
+    class Meta:
+        model = LoyaltyAccount
+        fields = []
+
+    def filter_search(self, queryset, name, value):
         term = value.strip()
         if not term:
             return queryset

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from customers.choices import VehicleAgeSegment
@@ -773,7 +774,7 @@ class LoyaltyAccount(models.Model):
         related_name="loyalty_account",
         verbose_name=_("customer"),
     )
-    balance = models.IntegerField(_("points"), default=0)
+    balance = models.IntegerField(pgettext_lazy("loyalty", "points"), default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = BranchScopedQuerySet.as_manager()
@@ -800,7 +801,7 @@ class PointsEntry(models.Model):
         LoyaltyAccount, on_delete=models.PROTECT, related_name="entries", verbose_name=_("account")
     )
     kind = models.CharField(_("kind"), max_length=20, choices=PointsKind.choices)
-    points = models.IntegerField(_("points"))
+    points = models.IntegerField(pgettext_lazy("loyalty", "points"))
     balance = models.IntegerField(_("balance after"))
     order = models.ForeignKey(
         "sales.Order",

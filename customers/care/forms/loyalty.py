@@ -1,0 +1,81 @@
+"""Loyalty points forms: the filters of the accounts list, points redeemed for what the
+customer was given, and a branch's rules. Field checks only; the services decide what is
+allowed."""
+
+import django_filters as filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from customers.filters import customer_search_condition
+from customers.models import Customer
+from dealer_crm.filters import BranchScopedFilterSet
+from dealer_crm.forms import BootstrapFormMixin
+from dealer_crm.models import Branch
+from dealer_crm.scoping import branch_ids_for
+
+from ..models import LoyaltyAccount, LoyaltyRule
+
+RULE_FIELDS = ("purchase_points", "service_points", "referral_points")
+
+
+class LoyaltyAccountFilter(BranchScopedFilterSet):
+    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
+    branch = filters.ModelChoiceFilter(
+        field_name="customer__branch",
+        queryset=Branch.objects.order_by("code"),
+        empty_label=_("All"),
+        label=_("Branch"),
+    )
+
+    class Meta:
+        model = LoyaltyAccount
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        """The customers' one search box: part of a name, phone digits, a plate or a VIN end."""
+        if not value.strip():
+            return queryset
+        return queryset.filter(
+            customer__in=Customer.objects.filter(customer_search_condition(value)).values("pk")
+        )
+
+
+class RedeemForm(BootstrapFormMixin, forms.Form):
+    # Not required: an empty or non-positive number is the service's refusal, beside the field.
+    points = forms.IntegerField(label=_("points to redeem"), required=False)
+    note = forms.CharField(
+        label=_("what the customer was given"),
+        max_length=200,
+        required=False,
+        help_text=_("For example: a car wash, a can of engine oil, a gift package."),
+    )
+
+    def __init__(self, *args, balance: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["points"].widget.attrs.update({"min": 1, "max": max(balance, 1)})
+
+
+def _rule_field(name: str) -> forms.IntegerField:
+    """A rule's number, labelled as the model names it; its bounds are the service's to check."""
+    return forms.IntegerField(
+        label=LoyaltyRule._meta.get_field(name).verbose_name,
+        widget=forms.NumberInput(attrs={"min": 0}),
+    )
+
+
+class LoyaltyRuleForm(BootstrapFormMixin, forms.Form):
+    """The branch's rules; the branch is one of the user's, picked on the page."""
+
+    branch = forms.ModelChoiceField(
+        queryset=Branch.objects.none(), widget=forms.HiddenInput, label=_("branch")
+    )
+    purchase_points = _rule_field("purchase_points")
+    service_points = _rule_field("service_points")
+    referral_points = _rule_field("referral_points")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = Branch.objects.filter(pk__in=branch_ids_for(user))
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in RULE_FIELDS}
