@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -15,7 +16,8 @@ from dealer_crm.pii import can_view_pii, pii_access_log
 from dealer_crm.scoping import working_branch
 
 from . import selectors, services, spreadsheets
-from .care.choices import AbnormalReason
+from .care.choices import AbnormalReason, OfferStatus
+from .care.models import LoyaltyAccount, Offer
 from .filters import CustomerFilter, VehicleFilter
 from .forms import (
     ContactForm,
@@ -66,6 +68,28 @@ def _segment_of(customer: Customer):
     if segment is not None:
         segment.reasons = [AbnormalReason(reason).label for reason in segment.abnormal]
     return segment
+
+
+def _loyalty_card(request, customer: Customer) -> dict:
+    """The customer's points balance and their campaign offers not yet redeemed and still
+    valid, each for users who may read them; empty for the others."""
+    card = {}
+    if request.user.has_perm("care.view_loyaltyaccount"):
+        account = LoyaltyAccount.objects.filter(customer=customer).first()
+        card["points"] = account.balance if account else 0
+    if request.user.has_perm("care.view_offer"):
+        card["offers"] = list(
+            Offer.objects.for_user(request.user)
+            .filter(
+                customer=customer,
+                status__in=[OfferStatus.ASSIGNED, OfferStatus.REQUESTED, OfferStatus.APPROVED],
+                campaign__ends_on__gte=timezone.localdate(),
+            )
+            .select_related("campaign")
+            .order_by("campaign__ends_on", "pk")
+        )
+        card["assigned"] = OfferStatus.ASSIGNED
+    return card
 
 
 def _customer_list_page(
@@ -186,6 +210,7 @@ def customer_detail(request, pk: int):
             else None,
             "timeline": selectors.customer_timeline(customer=customer)[:50],
             "history": history_entries(customer, show_pii=show_pii),
+            "loyalty": _loyalty_card(request, customer),
             "duplicates": selectors.customer_duplicates(
                 user=request.user,
                 mobile=customer.mobile,

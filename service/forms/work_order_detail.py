@@ -6,10 +6,12 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.models import User
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.care.models import Offer
 from dealer_crm.choices import Role
 from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import display_name
@@ -254,3 +256,50 @@ class SettleForm(BootstrapFormMixin, forms.Form):
         self.fields["paid_amount"].initial = customer_owes
         if customer_owes == 0:
             self.fields["payment_method"].initial = PaymentMethod.NONE
+
+
+class OfferCodeForm(BootstrapFormMixin, forms.Form):
+    """The code of the campaign offer the customer shows (any case, spaces ignored)."""
+
+    code = forms.CharField(
+        label=_("offer code"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "autocapitalize": "characters",
+                "style": "text-transform: uppercase",
+            }
+        ),
+    )
+
+    def refusals_beside_the_code(self) -> None:
+        """The service's refusals of the offer (expired, another customer's ...) are shown
+        under the code the advisor typed rather than at the top of the page."""
+        refusals = self.errors.pop(NON_FIELD_ERRORS, None) if self.is_bound else None
+        for message in refusals or []:
+            self.add_error("code", message)
+
+
+class OfferActionForm(ActionForm):
+    """Sign off, turn down or withdraw the offer the page showed: still on this work order."""
+
+    def __init__(self, *args, work_order: WorkOrder, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.work_order = work_order
+        self.offer = None
+
+    def clean(self):
+        posted = str(self.data.get("offer", ""))
+        if posted.isdigit() and len(posted) <= 18:
+            self.offer = (
+                Offer.objects.filter(pk=int(posted), work_order=self.work_order)
+                .select_related("campaign", "customer")
+                .first()
+            )
+        if self.offer is None:
+            raise forms.ValidationError(
+                _("That offer is no longer on this work order: the page was out of date.")
+            )
+        return super().clean()

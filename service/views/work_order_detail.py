@@ -1,7 +1,8 @@
 """The work order page (任务委托书), where the advisor, the technicians and quality check work
 all day: check-in facts, recommendations, labour and parts lines, added items, the maintenance
-checklist and tyres, road tests, every sign-off up to settlement and close; and the printed
-work order and settlement (结算单). As thin as the API: parse, call a service, render."""
+checklist and tyres, road tests, the campaign offer redeemed at settlement, every sign-off up
+to settlement and close; and the printed work order and settlement (结算单). As thin as the
+API: parse, call a service, render."""
 
 from collections.abc import Callable
 from decimal import Decimal
@@ -13,14 +14,20 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from customers.care import services as care
+from customers.care.choices import OfferStatus
+from customers.care.models import Offer
 from dealer_crm.audit import history_entries
 from dealer_crm.choices import PiiChannel
 from dealer_crm.forms import bootstrap_widgets
 from dealer_crm.pages import call_service
 from dealer_crm.pii import can_view_pii, pii_access_log
+from dealer_crm.scoping import branch_ids_for
 from dealer_crm.templatetags.crm import money
 from parts.choices import IssueStatus
 
@@ -38,6 +45,8 @@ from ..forms.work_order_detail import (
     AddedItemForm,
     ChecklistMarkForm,
     LabourLineForm,
+    OfferActionForm,
+    OfferCodeForm,
     OverrunApprovalForm,
     PartLineForm,
     QualityCheckForm,
@@ -71,6 +80,10 @@ STEPS = [
 ROAD_WHEELS = [p for p in TyrePosition.values if p != TyrePosition.SPARE]
 # Tread depths (mm) the page calls new; below services.TREAD_MINIMUM_MM a tyre is worn out.
 TREAD_NORMAL_MAX_MM = Decimal("6.5")
+# Work orders past these take no campaign offer any more.
+SETTLED_STATUSES = (WorkOrderStatus.SETTLED, WorkOrderStatus.CLOSED)
+# The customer's open offers the page lists as a hint, the soonest to expire first.
+OPEN_OFFERS_SHOWN = 10
 
 
 # --- Loading ---------------------------------------------------------------------------------
@@ -142,20 +155,94 @@ def _steps(work_order: WorkOrder) -> list[dict]:
     ]
 
 
-def _money_position(work_order: WorkOrder) -> dict:
-    """The totals, the estimate and its 10% limit, and who pays what."""
+def _offer_on(work_order: WorkOrder) -> Offer | None:
+    """The campaign offer asked for, signed off or redeemed on the work order: one at most
+    (the service refuses a second)."""
+    return (
+        Offer.objects.filter(work_order=work_order)
+        .exclude(status=OfferStatus.ASSIGNED)
+        .select_related("campaign", "requested_by", "signed_off_by")
+        .first()
+    )
+
+
+def _money_position(work_order: WorkOrder, offer: Offer | None) -> dict:
+    """The totals, the estimate and its 10% limit, what the campaign offer takes off, and who
+    pays what, split as the settlement will split it."""
     totals = services.work_order_totals(work_order)  # reads the prefetched lines
     limit = (work_order.estimate * (1 + services.OVERRUN_LIMIT)).quantize(Decimal("0.01"))
+    # What the offer takes off with the labour as it stands (a redeemed one: what it took);
+    # only a signed-off offer comes off the bill: one awaiting sign-off holds settlement back.
+    if offer is None:
+        offer_value = Decimal(0)
+    elif offer.status == OfferStatus.REDEEMED:
+        offer_value = offer.value or Decimal(0)
+    else:
+        offer_value = care.offer_value(offer, work_order, totals["labour"])
+    offer_off = (
+        offer_value
+        if offer is not None and offer.status in (OfferStatus.APPROVED, OfferStatus.REDEEMED)
+        else Decimal(0)
+    )
+    billed = totals["total"] - offer_off
     # The service's own split: what an approved insurance claim pays of this bill.
-    insurer = services.insurer_pays(work_order, totals["total"])
+    insurer = services.insurer_pays(work_order, billed)
     return {
         **totals,
         "estimate": work_order.estimate,
         "limit": limit,
-        "over_limit": totals["total"] > limit,
+        "over_limit": billed > limit,
+        "offer_value": offer_value,
+        "offer_off": offer_off,
+        "billed": billed,
         "insurer": insurer,
-        "customer_owes": totals["total"] - insurer,
+        "customer_owes": billed - insurer,
     }
+
+
+def _open_offers(work_order: WorkOrder) -> list[Offer]:
+    """The customer's offers of the work order's branch not yet asked for and valid today."""
+    today = timezone.localdate()
+    return list(
+        Offer.objects.filter(
+            customer_id=work_order.customer_id,
+            campaign__branch_id=work_order.branch_id,
+            status=OfferStatus.ASSIGNED,
+            campaign__starts_on__lte=today,
+            campaign__ends_on__gte=today,
+        )
+        .select_related("campaign")
+        .order_by("campaign__ends_on", "pk")[:OPEN_OFFERS_SHOWN]
+    )
+
+
+def _offer_panel(request, work_order: WorkOrder, offer: Offer | None, failed: dict) -> dict:
+    """The campaign offer panel before settlement: who may ask for, sign off or withdraw the
+    offer; the code form and the customer's open offers while none is asked for. Empty when
+    the user has nothing to see or do there (a technician) or the work order is settled."""
+    has, user = request.user.has_perm, request.user
+    may_request = has("care.request_redemption")
+    may_sign_off = has("care.sign_off_redemption")
+    if work_order.status in SETTLED_STATUSES or not (
+        may_request or (offer is not None and (may_sign_off or has("care.view_offer")))
+    ):
+        return {}
+    panel = {
+        "withdraw": offer is not None and (may_request or may_sign_off),
+        "sign_off": offer is not None
+        and offer.status == OfferStatus.REQUESTED
+        and may_sign_off
+        and offer.requested_by_id != user.pk,
+        "own_request": offer is not None
+        and offer.status == OfferStatus.REQUESTED
+        and may_sign_off
+        and offer.requested_by_id == user.pk,
+    }
+    code_form = failed.get("offer-request")
+    if may_request and (offer is None or code_form is not None):
+        panel["code_form"] = code_form or OfferCodeForm(auto_id="offer-%s")
+        panel["open_offers"] = _open_offers(work_order)
+    return panel
 
 
 def _tread_state(tread_mm: Decimal) -> str:
@@ -218,7 +305,8 @@ def _page(request, work_order: WorkOrder, failed: dict | None = None, status: in
     part_lines = list(work_order.part_lines.all())
     added_items = list(work_order.added_items.select_related("requested_by"))
     technicians = list(branch_technicians(work_order.branch_id))
-    position = _money_position(work_order)
+    offer = _offer_on(work_order)
+    position = _money_position(work_order, offer)
     can = _permissions(request, work_order, position)
 
     for item in added_items:
@@ -286,6 +374,9 @@ def _page(request, work_order: WorkOrder, failed: dict | None = None, status: in
         ],
         "history": history_entries(work_order, show_pii=show_pii),
         "open_panel": failed.get("open_panel", ""),
+        "offer": offer,
+        "offer_awaiting": offer is not None and offer.status == OfferStatus.REQUESTED,
+        "offer_panel": _offer_panel(request, work_order, offer, failed),
     }
     forms = {
         "labour_form": ("labour", "add_labour", lambda: LabourLineForm(
@@ -401,7 +492,7 @@ def _approve_overrun(request, work_order):
 def _settle(request, work_order):
     form = SettleForm(
         request.POST,
-        customer_owes=_money_position(work_order)["customer_owes"],
+        customer_owes=_money_position(work_order, _offer_on(work_order))["customer_owes"],
         auto_id="settle-%s",
     )
     done = _run(
@@ -513,15 +604,63 @@ def _tyres(request, work_order):
     return form, done, _("Tyre reading recorded.")
 
 
-# slug → (permission, what it does). Each returns (form, result or None, success message).
-ACTIONS: dict[str, tuple[str, Callable]] = {
+def _offer_request(request, work_order):
+    """The code the customer shows, found among the user's branches' offers, asked to be
+    redeemed on this work order; a refusal is shown under the code."""
+    form = OfferCodeForm(request.POST, auto_id="offer-%s")
+    done = _run(
+        form,
+        lambda: care.offer_redemption_request(
+            offer=care.offer_find(
+                branch_ids=branch_ids_for(request.user), code=form.cleaned_data["code"]
+            ),
+            work_order=work_order, by=request.user,
+        ),
+    )  # fmt: skip
+    if done:
+        return (
+            form,
+            done,
+            _("Offer %(code)s asked for on %(number)s: a manager signs it off before settlement.")
+            % {"code": done.code, "number": work_order.number},
+        )
+    form.refusals_beside_the_code()
+    return form, done, ""
+
+
+def _offer_step(service: Callable, message: str) -> Callable:
+    """Sign off, turn down or withdraw the offer on the work order."""
+
+    def step(request, work_order):
+        form = OfferActionForm(request.POST, work_order=work_order)
+        done = _run(form, lambda: service(offer=form.offer, by=request.user))
+        if done:
+            return form, done, message % {"code": done.code, "number": work_order.number}
+        return form, done, ""
+
+    return step
+
+
+def _offer_sign_off(*, offer: Offer, by) -> Offer:
+    return care.offer_sign_off(offer=offer, by=by, approve=True)
+
+
+def _offer_turn_down(*, offer: Offer, by) -> Offer:
+    return care.offer_sign_off(offer=offer, by=by, approve=False)
+
+
+# slug → (permission, or any of several, and what it does). Each returns (form, result or
+# None, success message).
+ACTIONS: dict[str, tuple[str | tuple[str, ...], Callable]] = {
     "start": (
         "service.change_workorder",
-        _plain_step(services.work_order_start, _("Work started on %(number)s.")),
+        _plain_step(services.work_order_start, gettext_lazy("Work started on %(number)s.")),
     ),
     "submit-for-qc": (
         "service.change_labourline",
-        _plain_step(services.work_order_submit_for_qc, _("%(number)s handed to quality check.")),
+        _plain_step(
+            services.work_order_submit_for_qc, gettext_lazy("%(number)s handed to quality check.")
+        ),
     ),
     "quality-check": ("service.quality_check_workorder", _quality_check),
     "release": ("service.release_workorder", _release),
@@ -530,19 +669,40 @@ ACTIONS: dict[str, tuple[str, Callable]] = {
         "service.change_workorder",
         _plain_step(
             services.work_order_certificates_checked,
-            _("Warranty and maintenance certificates checked for %(number)s."),
+            gettext_lazy("Warranty and maintenance certificates checked for %(number)s."),
         ),
     ),
     "settle": ("service.add_settlement", _settle),
     "close": (
         "service.change_workorder",
-        _plain_step(services.work_order_close, _("%(number)s closed: the car is handed back.")),
+        _plain_step(
+            services.work_order_close, gettext_lazy("%(number)s closed: the car is handed back.")
+        ),
     ),
     "labour": ("service.add_labourline", _labour),
     "part": ("service.add_partline", _part),
     "added-item": ("service.add_addeditem", _added_item),
     "road-test": ("service.add_roadtest", _road_test),
     "tyres": ("service.add_tyrereading", _tyres),
+    "offer-request": ("care.request_redemption", _offer_request),
+    "offer-sign-off": (
+        "care.sign_off_redemption",
+        _offer_step(_offer_sign_off, gettext_lazy("Offer %(code)s signed off for %(number)s.")),
+    ),
+    "offer-turn-down": (
+        "care.sign_off_redemption",
+        _offer_step(
+            _offer_turn_down,
+            gettext_lazy("Offer %(code)s turned down: the customer keeps it for later."),
+        ),
+    ),
+    "offer-withdraw": (
+        ("care.request_redemption", "care.sign_off_redemption"),
+        _offer_step(
+            care.offer_withdraw,
+            gettext_lazy("Offer %(code)s taken off %(number)s: the customer keeps it for later."),
+        ),
+    ),
 }
 
 
@@ -552,7 +712,8 @@ def work_order_action(request, pk: int, action: str):
     if action not in ACTIONS:
         raise Http404
     permission, step = ACTIONS[action]
-    if not request.user.has_perm(permission):
+    permissions = (permission,) if isinstance(permission, str) else permission
+    if not any(request.user.has_perm(name) for name in permissions):
         raise PermissionDenied
     work_order = _load(request, pk)
     form, done, message = step(request, work_order)
@@ -701,7 +862,7 @@ def work_order_print(request, pk: int):
             "part_lines": list(work_order.part_lines.all()),
             "added_items": list(work_order.added_items.all()),
             "recommendations": list(work_order.recommendations.all()),
-            "money": _money_position(work_order),
+            "money": _money_position(work_order, _offer_on(work_order)),
         },
     )
 
