@@ -20,6 +20,7 @@ from .choices import (
     ComplaintStatus,
     InquiryKind,
     Lifecycle,
+    MessageStatus,
     OfferStatus,
     TargetSegment,
 )
@@ -150,8 +151,9 @@ SEGMENT_FILTERS = {
 
 def campaign_audience(*, branch_id: int, segment: str, consenting: bool = True):
     """The branch's customers in a segment as of the last nightly run; by default only those
-    who agreed to marketing, the only ones a campaign may reach (DOMAIN §1)."""
-    customers = Customer.objects.filter(SEGMENT_FILTERS[segment], branch_id=branch_id)
+    who agreed to marketing, the only ones a campaign may reach (DOMAIN §1). A customer merged
+    into another keeps their old segments row but is reached as the record kept, never twice."""
+    customers = Customer.objects.active().filter(SEGMENT_FILTERS[segment], branch_id=branch_id)
     return customers.filter(marketing_consent=True) if consenting else customers
 
 
@@ -163,10 +165,11 @@ def audience_counts(*, branch_id: int, segment: str) -> dict:
 
 
 def campaigns_with_counts(campaigns):
-    """Campaigns with their offers counted: offers, contacted and redeemed."""
+    """Campaigns with their offers counted: offers, contacted (the message went out; one
+    withheld or refused by the channel reached nobody) and redeemed."""
     return campaigns.annotate(
         offer_count=Count("offers"),
-        contacted=Count("offers", filter=Q(offers__message__isnull=False)),
+        contacted=Count("offers", filter=Q(offers__message__status=MessageStatus.SENT)),
         redeemed=Count("offers", filter=Q(offers__status=OfferStatus.REDEEMED)),
     )
 

@@ -1558,9 +1558,34 @@ def _offer_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def _offers_create(campaign: Campaign, customer_ids: list[int]) -> int:
-    """Offers for those customers who have none of this campaign yet (the unique key makes a
-    rerun add nothing twice). Returns how many were made."""
+def _codes_unique(offers: list[Offer]) -> None:
+    """Draw again the code of a new offer that another offer (or one of these) already has: a
+    clash is rare, but must neither fail the launch nor leave a customer without an offer.
+    One query a round; a second round is next to never needed."""
+    chosen: set[str] = set()
+    pending = offers
+    while pending:
+        taken = set(
+            Offer.objects.filter(code__in=[offer.code for offer in pending]).values_list(
+                "code", flat=True
+            )
+        )
+        clashing = []
+        for offer in pending:
+            if offer.code in taken or offer.code in chosen:
+                offer.code = _offer_code()
+                clashing.append(offer)
+            else:
+                chosen.add(offer.code)
+        pending = clashing
+
+
+def _offers_create(campaign: Campaign, customer_ids: list[int], by: User) -> int:
+    """Offers for those customers who have none of this campaign yet, with their history (who
+    launched it). The launch holds the campaign's lock, so nobody else adds offers to it
+    meanwhile. Returns how many were made."""
+    from simple_history.utils import bulk_create_with_history
+
     have = set(
         Offer.objects.filter(campaign=campaign, customer_id__in=customer_ids).values_list(
             "customer_id", flat=True
@@ -1571,7 +1596,8 @@ def _offers_create(campaign: Campaign, customer_ids: list[int]) -> int:
         for pk in customer_ids
         if pk not in have
     ]
-    Offer.objects.bulk_create(new, ignore_conflicts=True)
+    _codes_unique(new)
+    bulk_create_with_history(new, Offer, default_user=by)
     return len(new)
 
 
@@ -1595,7 +1621,7 @@ def campaign_launch(*, campaign: Campaign, by: User) -> int:
             audience.filter(pk__gt=last_id).order_by("pk").values_list("pk", flat=True)[:CHUNK]
         ):
             last_id = ids[-1]
-            made += _offers_create(campaign, ids)
+            made += _offers_create(campaign, ids, by)
         campaign.status, campaign.launched_at = CampaignStatus.LAUNCHED, timezone.now()
         attribute_to(campaign, by).save()
     from .tasks import campaign_contact_task
@@ -1632,27 +1658,32 @@ def offer_assign(*, campaign: Campaign, customer: Customer, by: User) -> Offer:
             % {"customer": customer.name},
         )  # fmt: skip
     offer = Offer(campaign=campaign, customer=customer, code=_offer_code())
+    _codes_unique([offer])
     attribute_to(offer, by).save()
     _offer_contact(offer)
     return offer
 
 
 def _offer_contact(offer: Offer) -> None:
+    """Send the offer in the product's language (not that of whoever gave it, in the page)
+    and log it; only an offer that went out joins the customer's timeline."""
     campaign, customer = offer.campaign, offer.customer
-    body = OFFER_TEXT % {
-        "message": campaign.message,
-        "offer": OfferKind(campaign.offer).label,
-        "code": offer.code,
-        "until": campaign.ends_on.isoformat(),
-        "branch": campaign.branch.name,
-        "phone": campaign.branch.phone,
-    }
-    offer.message = message_send(customer=customer, subject=campaign.name, body=str(body))
+    with translation.override(settings.LANGUAGE_CODE):
+        body = OFFER_TEXT % {
+            "message": campaign.message,
+            "offer": OfferKind(campaign.offer).label,
+            "code": offer.code,
+            "until": campaign.ends_on.isoformat(),
+            "branch": campaign.branch.name,
+            "phone": campaign.branch.phone,
+        }
+        offer.message = message_send(customer=customer, subject=campaign.name, body=str(body))
     offer.save(update_fields=["message"])
-    timeline_add(
-        customer=customer, kind=timeline.OFFER_SENT, subject=campaign,
-        detail=f"{campaign.name} · {offer.code}",
-    )  # fmt: skip
+    if offer.message.status == MessageStatus.SENT:
+        timeline_add(
+            customer=customer, kind=timeline.OFFER_SENT, subject=campaign,
+            detail=f"{campaign.name} · {offer.code}",
+        )  # fmt: skip
 
 
 def campaign_contact(*, campaign: Campaign) -> int:
@@ -1777,7 +1808,8 @@ def offer_redemption_request(*, offer: Offer, work_order: WorkOrder, by: User) -
     attribute_to(offer, by).save()
     notify(
         recipients=branch_managers(work_order.branch).exclude(pk=by.pk),
-        key=f"offer-sign-off-{offer.pk}-{offer.requested_at:%Y%m%d%H%M%S}",
+        # Each request anew (to the microsecond): one asked again after a turn-down is told.
+        key=f"offer-sign-off-{offer.pk}-{offer.requested_at:%Y%m%d%H%M%S%f}",
         title=_("Sign off offer %(code)s on work order %(work_order)s")
         % {"code": offer.code, "work_order": work_order},
         body=f"{offer.customer.name} · {OfferKind(kind).label}",
@@ -1982,7 +2014,7 @@ def points_catch_up(*, today: date | None = None) -> int:
 def points_redeem(*, customer: Customer, points: int, note: str, by: User) -> PointsEntry:
     """Redeem points for what the customer chose (the note says what they were given): a
     positive number no larger than the balance."""
-    if not isinstance(points, int) or points <= 0:
+    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
         raise DomainError(
             "points_not_positive", _("Redeem a whole number of points above 0."), field="points"
         )
