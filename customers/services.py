@@ -16,6 +16,7 @@ from dealer_crm.models import Branch
 
 from . import timeline
 from .choices import OdometerSource
+from .events import customer_merging
 from .models import (
     CUSTOMER_EDITABLE_FIELDS,
     Contact,
@@ -161,6 +162,7 @@ def customer_merge(*, keep: Customer, duplicate: Customer, by: User) -> Customer
             "merge_kind_mismatch", _("A person and an organization cannot be merged.")
         )
 
+    customer_merging.send(sender=Customer, keep=keep, duplicate=duplicate, by=by)
     for relation in Customer._meta.related_objects:
         if relation.many_to_many or relation.one_to_one:
             continue

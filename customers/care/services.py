@@ -2037,3 +2037,32 @@ def points_redeem(*, customer: Customer, points: int, note: str, by: User) -> Po
         customer=customer, kind=timeline.POINTS_REDEEMED, actor=by, detail=f"{points} · {note}"
     )
     return entry
+
+
+# --- A customer merged ------------------------------------------------------------------------
+
+
+def customer_care_fold(*, keep: Customer, duplicate: Customer, by: User) -> None:
+    """Before a duplicate customer's rows move to the kept record (inside the merge's
+    transaction): their points and statement join the kept customer's account; of two offers
+    of one campaign the one in use stays (an unused one is dropped, two in use refuse the
+    merge); the duplicate's segments go, recomputed for the kept customer tonight."""
+    CustomerSegment.objects.filter(customer=duplicate).delete()
+    mine = {offer.campaign_id: offer for offer in Offer.objects.filter(customer=keep)}
+    for offer in Offer.objects.filter(customer=duplicate, campaign_id__in=mine):
+        unused = [o for o in (offer, mine[offer.campaign_id]) if o.status == OfferStatus.ASSIGNED]
+        if not unused:
+            raise StateConflict(
+                "merge_offer_conflict",
+                _("Both customers are redeeming offers of campaign %(campaign)s: finish or "
+                  "withdraw one redemption first.") % {"campaign": offer.campaign},
+            )  # fmt: skip
+        attribute_to(unused[0], by, f"merge of #{duplicate.pk} into #{keep.pk}").delete()
+    account = LoyaltyAccount.objects.select_for_update().filter(customer=duplicate).first()
+    if account is None:
+        return
+    kept = _account_locked(keep)
+    account.entries.update(account=kept)
+    kept.balance += account.balance
+    kept.save(update_fields=["balance", "updated_at"])
+    account.delete()
