@@ -5,6 +5,16 @@ call opened a complaint that was resolved, confirmed and called back — then to
 still to call. Complaints in each state (one critical, unanswered past its two hours and
 escalated), inquiries and suggestions with their answers (one still unanswered), the
 customers' segments computed, and the scheduled jobs' first runs on the operations page.
+Each branch's satisfaction model 售后满意度 is active with the survey of every call made.
+
+Loyalty: the Guangzhou manager set the branch's points rules (Shenzhen keeps the defaults);
+every delivery and settlement of the history earned its points in time order, referrers
+their referral points, a few customers redeemed points for a gift, and the nightly points
+job ran once with nothing left to credit. Campaigns: Guangzhou
+launched 50% off labour for the customers who come only for repairs (each consenting one
+given an offer and contacted; none redeemed yet, as no such customer's car is in the
+workshop) ending in three weeks, and drafted free maintenance labour for the near-churn
+customers; Shenzhen launched a can of oil for its key customers.
 
 Everything goes through the care services, then is moved back to when it happened. Loading
 twice changes nothing.
@@ -12,25 +22,42 @@ twice changes nothing.
 
 import random
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from customers import services as customer_services
+from customers.choices import ConsentChannel, CustomerKind
 from customers.models import Customer, TimelineEntry
 from dealer_crm.models import Branch
 from dealer_crm.periods import LOCAL_TIME_ZONE
+from sales.models import Delivery
+from service.models import Settlement
 
-from . import services, tasks, timeline
+from . import selectors, services, tasks, timeline
 from .choices import (
     CallOutcome,
     CallStatus,
     ComplaintCategory,
     ComplaintChannel,
     InquiryKind,
+    OfferKind,
+    PointsKind,
     Severity,
+    TargetSegment,
 )
-from .models import CallAttempt, Complaint, FollowUpCall, Inquiry
+from .models import (
+    CallAttempt,
+    Campaign,
+    Complaint,
+    FollowUpCall,
+    Inquiry,
+    Message,
+    Offer,
+    PointsEntry,
+)
 
 HISTORY_DAYS = 35
 SEED = 20261201
@@ -218,6 +245,11 @@ def care_demo_create(*, branches: list[Branch], users: dict[str, User]) -> None:
     for branch in branches:
         in_branch = manager.staff.branches.filter(pk=branch.pk).exists()
         _satisfaction(branch, manager if in_branch else users["group_manager"], agent, rng)
+    for branch in branches:
+        main = manager.staff.branches.filter(pk=branch.pk).exists()
+        _loyalty(branch, manager if main else users["group_manager"], agent, main, now)
+        _campaigns(branch, manager if main else users["group_manager"], now, main)
+    tasks.loyalty_points_task()  # the nightly job's first run: nothing left to credit
 
 
 # --- The satisfaction index ---------------------------------------------------------------
@@ -259,3 +291,150 @@ def _satisfaction(branch: Branch, manager: User, agent: User, rng: random.Random
     done = FollowUpCall.objects.filter(branch=branch, status=CallStatus.DONE).order_by("pk")
     for call in done:
         services.survey_answers_record(call=call, answers=_survey(call, leaves, rng), by=agent)
+
+
+# --- Loyalty points -------------------------------------------------------------------------
+
+# The Guangzhou manager doubled the service points to bring owners back to the workshop.
+LOYALTY_RULE = {"purchase_points": 1, "service_points": 20, "referral_points": 3000}
+# What the customers with the most points chose, and how many days ago; in Shenzhen, whose
+# visits earn half as much, a smaller gift.
+REDEMPTIONS = [(300, "机油一桶（4L）", 9), (200, "精致洗车一次", 4)]
+OTHER_REDEMPTIONS = [(100, "玻璃水两瓶", 6)]
+
+
+def _loyalty(branch: Branch, manager: User, agent: User, main: bool, now: datetime) -> None:
+    """The manager of the main branch sets its rules (the other keeps the defaults); every
+    delivery and settlement of the history is credited in the order they happened (so each
+    statement's running balance is true), each entry dated when its handover or visit was;
+    then the customers with the most points redeem some for a gift."""
+    if main:
+        services.loyalty_rule_set(branch=branch, by=manager, data=LOYALTY_RULE)
+    events = [
+        (min(now, _at(delivery.delivered_on, 16)), "delivery", delivery)
+        for delivery in Delivery.objects.filter(order__branch=branch).select_related(
+            "order__branch", "order__customer", "order__lead__referrer"
+        )
+    ] + [
+        (settlement.settled_at, "settlement", settlement)
+        for settlement in Settlement.objects.filter(work_order__branch=branch).select_related(
+            "work_order__branch", "work_order__customer"
+        )
+    ]
+    events.sort(key=lambda event: (event[0], event[1], event[2].pk))
+    for moment, kind, source in events:
+        last = PointsEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        if kind == "delivery":
+            services.points_for_delivery(delivery=source)
+        else:
+            services.points_for_settlement(settlement=source)
+        PointsEntry.objects.filter(pk__gt=last).update(created_at=moment)
+    today = timezone.localdate(now)
+    for points, note, days_ago in REDEMPTIONS if main else OTHER_REDEMPTIONS:
+        moment = _at(today - timedelta(days=days_ago), 15)
+        # The richest owner who had the points then and has earned nothing since, so the
+        # redemption takes its place at the end of the statement.
+        customer = (
+            Customer.objects.filter(
+                branch=branch, kind=CustomerKind.PERSON, loyalty_account__balance__gte=points
+            )
+            .exclude(loyalty_account__entries__created_at__gte=moment)
+            .exclude(loyalty_account__entries__kind=PointsKind.REDEMPTION)
+            .order_by("-loyalty_account__balance", "pk")
+            .first()
+        )
+        if customer is None:
+            continue
+        entry = services.points_redeem(customer=customer, points=points, note=note, by=agent)
+        PointsEntry.objects.filter(pk=entry.pk).update(created_at=moment)
+        TimelineEntry.objects.filter(customer=customer, kind=timeline.POINTS_REDEEMED).update(
+            occurred_at=moment
+        )
+
+
+# --- Campaigns --------------------------------------------------------------------------------
+
+REPAIR_ONLY_CAMPAIGN = {
+    "name": "只修不保客户回厂保养关怀",
+    "segment": TargetSegment.REPAIR_ONLY,
+    "offer": OfferKind.HALF_LABOUR,
+    "message": "好久不见！定期保养让爱车少跑维修，本月回店保养工时五折。",
+    "target_rate": Decimal(25),
+}
+NEAR_CHURN_CAMPAIGN = {
+    "name": "濒临流失客户免费保养工时",
+    "segment": TargetSegment.NEAR_CHURN,
+    "offer": OfferKind.FREE_MAINTENANCE_LABOUR,
+    "message": "感谢您一直以来的信任，下次保养工时全免，期待您回店。",
+    "target_rate": Decimal(20),
+}
+KEY_CUSTOMER_CAMPAIGN = {
+    "name": "重点客户答谢：赠机油一桶",
+    "segment": TargetSegment.KEY_CUSTOMERS,
+    "offer": OfferKind.CAN_OF_OIL,
+    "message": "感谢您对本店的长期支持，到店即赠原厂机油一桶。",
+    "target_rate": Decimal(40),
+}
+
+
+def _consenting_repair_only(branch: Branch, manager: User, now: datetime) -> None:
+    """The campaign needs somebody to reach: if no repair-only customer agreed to marketing,
+    the first one with a mobile agrees on the phone (recorded with its date and channel)."""
+    if selectors.campaign_audience(branch_id=branch.pk, segment=TargetSegment.REPAIR_ONLY).exists():
+        return
+    customer = (
+        selectors.campaign_audience(
+            branch_id=branch.pk, segment=TargetSegment.REPAIR_ONLY, consenting=False
+        )
+        .exclude(mobile="")
+        .order_by("pk")
+        .first()
+    )
+    if customer is not None:
+        agreed_on = timezone.localdate(now) - timedelta(days=10)
+        customer_services.customer_update(
+            customer=customer, by=manager,
+            data={"marketing_consent": True, "consent_date": agreed_on,
+                  "consent_channel": ConsentChannel.PHONE},
+        )  # fmt: skip
+
+
+def _launched(branch: Branch, manager: User, data: dict, starts_on: date, ends_on: date) -> None:
+    """A campaign launched on its first day and every offer contacted that morning, moved
+    back to then. Skipped when the segment has nobody who agreed to marketing."""
+    if not selectors.campaign_audience(branch_id=branch.pk, segment=data["segment"]).exists():
+        return
+    campaign = services.campaign_create(
+        branch=branch, by=manager, data={**data, "starts_on": starts_on, "ends_on": ends_on}
+    )
+    services.campaign_launch(campaign=campaign, by=manager)
+    services.campaign_contact(campaign=campaign)  # the contact job, run here and now
+    launched, contacted = _at(starts_on, 9, 30), _at(starts_on, 10)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        created_at=launched - timedelta(days=2), launched_at=launched
+    )
+    offers = Offer.objects.filter(campaign=campaign)
+    offers.update(created_at=launched)
+    Message.objects.filter(offer__in=offers).update(sent_at=contacted)
+    TimelineEntry.objects.filter(
+        kind=timeline.OFFER_SENT,
+        content_type=ContentType.objects.get_for_model(Campaign),
+        object_id=campaign.pk,
+    ).update(occurred_at=contacted)
+
+
+def _campaigns(branch: Branch, manager: User, now: datetime, main: bool) -> None:
+    """Guangzhou: the repair-only campaign running for a week more than two, and the
+    near-churn one drafted for next week; Shenzhen: its key customers' can of oil."""
+    today = timezone.localdate(now)
+    if not main:
+        starts_on, ends_on = today - timedelta(days=10), today + timedelta(days=20)
+        _launched(branch, manager, KEY_CUSTOMER_CAMPAIGN, starts_on, ends_on)
+        return
+    _consenting_repair_only(branch, manager, now)
+    _launched(branch, manager, REPAIR_ONLY_CAMPAIGN, today - timedelta(6), today + timedelta(21))
+    services.campaign_create(
+        branch=branch, by=manager,
+        data={**NEAR_CHURN_CAMPAIGN, "starts_on": today + timedelta(7),
+              "ends_on": today + timedelta(37)},
+    )  # fmt: skip
