@@ -46,7 +46,18 @@ from customers.care.choices import (
     Severity,
 )
 from customers.care.demo import care_demo_create
-from customers.care.models import CallAttempt, Complaint, CustomerSegment, FollowUpCall, Inquiry
+from customers.care.models import (
+    CallAttempt,
+    Campaign,
+    Complaint,
+    CustomerSegment,
+    FollowUpCall,
+    Inquiry,
+    LoyaltyAccount,
+    Message,
+    Offer,
+    PointsEntry,
+)
 from customers.choices import CustomerKind, VehicleAgeSegment
 from customers.models import Contact, Customer, OdometerReading, TimelineEntry, Vehicle
 from customers.validators import (
@@ -188,6 +199,11 @@ def database_counts() -> dict[str, int]:
         "complaints": Complaint.objects.count(),
         "inquiries": Inquiry.objects.count(),
         "customer segments": CustomerSegment.objects.count(),
+        "campaigns": Campaign.objects.count(),
+        "offers": Offer.objects.count(),
+        "messages": Message.objects.count(),
+        "loyalty accounts": LoyaltyAccount.objects.count(),
+        "points entries": PointsEntry.objects.count(),
         "job runs": JobRun.objects.count(),
     }
 
@@ -1132,6 +1148,8 @@ def care_rows() -> dict[str, list]:
         "segments": list(
             CustomerSegment.objects.order_by("pk").values_list("pk", "customer", "computed_on")
         ),
+        "offers": list(Offer.objects.order_by("pk").values_list("pk", "code", "status")),
+        "points": list(LoyaltyAccount.objects.order_by("pk").values_list("pk", "balance")),
     }
 
 
