@@ -299,3 +299,71 @@ class NumberedDocument(models.Model):
     @property
     def number(self) -> str:
         return f"{self.number_prefix}{self.pk:05d}"
+
+
+class KpiSnapshot(models.Model):
+    """One figure's numbers for one day, branch and (optionally) person, as the nightly job
+    computed them (dealer_crm.kpis): a period's value adds up or takes the last of these rows,
+    so a dashboard never scans raw history. `key` is a breakdown's value ("" for the figure
+    itself); `person` is null for the branch's own numbers. Derived data: the job replaces a
+    day's rows whole, so they keep no history of their own."""
+
+    day = models.DateField(_("day"))
+    branch = models.ForeignKey(
+        Branch, on_delete=models.CASCADE, related_name="+", verbose_name=_("branch")
+    )
+    person = user_key(_("person"), null=True)
+    code = models.CharField(_("figure"), max_length=64)
+    key = models.CharField(_("breakdown key"), max_length=100, blank=True, default="")
+    numerator = models.DecimalField(_("numerator"), max_digits=20, decimal_places=4)
+    denominator = models.DecimalField(
+        _("denominator"), max_digits=20, decimal_places=4, null=True, blank=True
+    )
+    computed_at = models.DateTimeField(_("computed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("figure snapshot")
+        verbose_name_plural = _("figure snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "branch", "person", "code", "key"],
+                nulls_distinct=False,
+                name="kpi_snapshot_once_per_day",
+            )
+        ]
+        indexes = [models.Index(fields=["code", "branch", "day"], name="kpi_snapshot_read")]
+
+    def __str__(self) -> str:
+        return f"{self.code}[{self.key}] {self.day:%Y-%m-%d} {self.branch_id}"
+
+
+class KpiTarget(models.Model):
+    """A month's target for a figure, of a branch or of one person in it."""
+
+    branch = models.ForeignKey(
+        Branch, on_delete=models.CASCADE, related_name="+", verbose_name=_("branch")
+    )
+    person = user_key(_("person"), null=True)
+    code = models.CharField(_("figure"), max_length=64)
+    month = models.DateField(_("month"), help_text=_("The month's first day."))
+    value = models.DecimalField(_("target"), max_digits=20, decimal_places=4)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("figure target")
+        verbose_name_plural = _("figure targets")
+        ordering = ["-month", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "person", "code", "month"],
+                nulls_distinct=False,
+                name="kpi_target_once_per_month",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="kpi_target_month_starts_on_first"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.month:%Y-%m} {self.value}"

@@ -11,12 +11,14 @@ from parts import api as parts_api
 from sales import api as sales_api
 from service import api as service_api
 
-from . import api, health, views
+from . import api, health, kpi_api, views
 
 router = DefaultRouter()
 router.register("branches", api.BranchViewSet, basename="branch")
 router.register("staff", api.StaffViewSet, basename="staff")
 router.register("notifications", api.NotificationViewSet, basename="notification")
+router.register("kpi-definitions", kpi_api.KpiDefinitionViewSet, basename="kpi-definition")
+router.register("kpis", kpi_api.KpiViewSet, basename="kpi")
 router.register("customers", customers_api.CustomerViewSet, basename="customer")
 router.register("contacts", customers_api.ContactViewSet, basename="contact")
 router.register("vehicles", customers_api.VehicleViewSet, basename="vehicle")
@@ -131,6 +133,7 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
+    path("figures/definitions/", views.kpi_definitions, name="kpi-definitions"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("customers.urls")),
     path("sales/", include("sales.urls")),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from customers.selectors import branch_overview
 from sales.selectors import sales_overview
 
+from .kpis import Area, Direction, Unit, kpi_registry
 from .models import Notification
 from .notifications import notification_mark_read, notifications_mark_all_read
 from .pages import paginate
@@ -82,3 +83,38 @@ def notification_read(request, pk: int):
 def notifications_read_all(request):
     notifications_mark_all_read(user=request.user)
     return redirect("notifications")
+
+
+@login_required
+def kpi_definitions(request):
+    """Every figure of the dashboards with its written definition, grouped by area; one area
+    (`?area=`) or the figures whose code, name or definition hold `?q=`."""
+    area = request.GET.get("area", "")
+    area = area if area in Area.values else ""
+    search = request.GET.get("q", "").strip()[:100]
+    kpis = [
+        kpi
+        for kpi in kpi_registry().values()
+        if (not area or kpi.area == area)
+        and (
+            not search
+            or any(search.lower() in str(text).lower()
+                   for text in (kpi.code, kpi.name, kpi.definition))
+        )
+    ]  # fmt: skip
+    groups = [
+        (value, label, [kpi for kpi in kpis if kpi.area == value]) for value, label in Area.choices
+    ]
+    return render(
+        request,
+        "kpi_definitions.html",
+        {
+            "groups": [group for group in groups if group[2]],
+            "areas": Area.choices,
+            "area": area,
+            "search": search,
+            "units": dict(Unit.choices),
+            "directions": dict(Direction.choices),
+            "found": len(kpis),
+        },
+    )

@@ -323,6 +323,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.care.tasks.loyalty_points_task",
         "schedule": crontab(hour=1, minute=30),
     },
+    "kpi-snapshots": {
+        "task": "dealer_crm.tasks.kpi_snapshots_task",
+        "schedule": crontab(hour=0, minute=30),
+    },
 }
 
 # --- E-mail -----------------------------------------------------------------------------

@@ -397,6 +397,7 @@ JOBS = {
         "loyalty_points",
         gettext_lazy("Loyalty points of deliveries and service visits credited"),
     ),
+    "kpi-snapshots": ("kpi_snapshots", gettext_lazy("Yesterday's figures stored for dashboards")),
 }
 # The heartbeat proves beat and a worker run; it records beats, not runs.
 HEARTBEAT = "heartbeat"

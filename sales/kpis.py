@@ -1,0 +1,248 @@
+"""The sales figures of DOMAIN §8 in the KPI registry (dealer_crm.kpis): the one computation
+of each. The rates are the funnel's: of the leads created in the period, those that reached a
+stage by now (sales.selectors.funnel_figures counts the same cohort)."""
+
+from collections.abc import Callable
+
+from django.db.models import Case, Count, DateField, F, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import ExtractDay
+from django.utils.translation import gettext_lazy as _
+
+from dealer_crm.choices import Role
+from dealer_crm.kpis import LEVEL, Area, Direction, Kpi, Measure, Scope, Unit, one_value, register
+from dealer_crm.kpis import tally as tally_of
+
+from .choices import LeadSource, LeadStatus, LostReason
+from .models import Delivery, Lead, ShowroomTraffic, StockVehicle
+from .selectors import HELD_STOCK_STATUSES, STOCK_AGE_BUCKETS
+
+# A lead's stages can still be reached for a quarter after it came in: the nightly job
+# counts those days' cohorts again.
+COHORT_RESTATE_DAYS = 92
+TRAFFIC_KEYS = {"first_visits": _("First visits"), "return_visits": _("Return visits")}
+
+
+def _leads_created(scope: Scope):
+    return Lead.objects.filter(
+        branch_id__in=scope.branch_ids, created_at__gte=scope.since, created_at__lt=scope.until
+    )
+
+
+def _reached(stage_field: str) -> Count:
+    return Count("pk", filter=Q(**{f"{stage_field}__isnull": False}))
+
+
+def leads_by_source(scope: Scope):
+    return tally_of(
+        _leads_created(scope), scope, numerator=Count("pk"), person="consultant", key="source"
+    )
+
+
+def _conversion(later: str, earlier: str | None):
+    """Of the period's leads (that reached `earlier`), those that reached `later` by now."""
+
+    def measure(scope: Scope):
+        return tally_of(
+            _leads_created(scope),
+            scope,
+            numerator=_reached(later),
+            denominator=_reached(earlier) if earlier else Count("pk"),
+            person="consultant",
+        )
+
+    return measure
+
+
+def showroom_traffic(scope: Scope):
+    traffic = ShowroomTraffic.objects.filter(
+        branch_id__in=scope.branch_ids, day__gte=scope.start, day__lte=scope.end
+    ).aggregate(**{counter: Sum(counter) for counter in ShowroomTraffic.COUNTERS})
+    summed = ShowroomTraffic(**{key: value or 0 for key, value in traffic.items()})
+    return one_value(
+        Measure(summed.visits),
+        {
+            "first_visits": Measure(summed.first_visits),
+            "return_visits": Measure(summed.return_visits),
+        },
+    )
+
+
+def deliveries(scope: Scope):
+    handed_over = Delivery.objects.filter(
+        order__branch_id__in=scope.branch_ids,
+        delivered_on__gte=scope.start,
+        delivered_on__lte=scope.end,
+    )
+    return tally_of(handed_over, scope, numerator=Count("pk"), person="order__consultant")
+
+
+def lost_reasons(scope: Scope):
+    lost = Lead.objects.filter(
+        branch_id__in=scope.branch_ids,
+        status=LeadStatus.LOST,
+        closed_at__gte=scope.since,
+        closed_at__lt=scope.until,
+    )
+    return tally_of(lost, scope, numerator=Count("pk"), person="consultant", key="lost_reason")
+
+
+def _age_bucket() -> Case:
+    return Case(
+        *[
+            When(
+                Q(days__gte=low) & (Q(days__lte=high) if high is not None else Q()), then=Value(key)
+            )
+            for key, _label, low, high in STOCK_AGE_BUCKETS
+        ],
+        default=Value(STOCK_AGE_BUCKETS[0][0]),
+    )
+
+
+def days_in_stock(scope: Scope):
+    """The vehicles held now (in stock, reserved, demo), their days since arrival counted to
+    the scope's last day, by the ageing report's buckets."""
+    held = (
+        StockVehicle.objects.filter(
+            branch_id__in=scope.branch_ids,
+            status__in=HELD_STOCK_STATUSES,
+            arrival_date__lte=scope.end,
+        )
+        .annotate(days=ExtractDay(Value(scope.end, output_field=DateField()) - F("arrival_date")))
+        .annotate(bucket=_age_bucket())
+    )
+    return tally_of(
+        held,
+        scope,
+        numerator=Sum("days", output_field=IntegerField()),
+        denominator=Count("pk"),
+        key="bucket",
+    )
+
+
+SALES = {
+    "area": Area.SALES,
+    "app": "sales",
+    "permission": "sales.view_funnel",
+    "own_permission": "sales.view_lead",
+    "person_roles": (Role.SALES_CONSULTANT,),
+}
+
+
+def _labels(choices) -> Callable[[], dict]:
+    return lambda: dict(choices)
+
+
+register(
+    Kpi(
+        code="sales.leads",
+        name=_("Leads by source"),
+        definition=_(
+            "Leads created in the period (by the day they came in), per source; a consultant's "
+            "are the leads assigned to them."
+        ),
+        unit=Unit.COUNT,
+        direction=Direction.HIGHER,
+        measure=leads_by_source,
+        breakdown=_("Source"),
+        key_labels=_labels(LeadSource.choices),
+        places="1",
+        **SALES,
+    ),
+    Kpi(
+        code="sales.verified_rate",
+        name=_("Verified rate"),
+        definition=_(
+            "Of the leads created in the period, the share verified by phone by now "
+            "(qualified leads ÷ leads)."
+        ),
+        unit=Unit.PERCENT,
+        direction=Direction.HIGHER,
+        measure=_conversion("verified_at", None),
+        restate_days=COHORT_RESTATE_DAYS,
+        **SALES,
+    ),
+    Kpi(
+        code="sales.showroom_traffic",
+        name=_("Showroom traffic"),
+        definition=_(
+            "Visits logged at the front desk in the period: first and return visits, with and "
+            "without an appointment (phone inquiries not included)."
+        ),
+        unit=Unit.COUNT,
+        direction=Direction.HIGHER,
+        measure=showroom_traffic,
+        breakdown=_("Visit"),
+        key_labels=lambda: dict(TRAFFIC_KEYS),
+        places="1",
+        **{**SALES, "person_roles": (), "own_permission": ""},
+    ),
+    Kpi(
+        code="sales.test_drive_rate",
+        name=_("Test-drive rate"),
+        definition=_(
+            "Of the leads created in the period that visited the showroom, the share that "
+            "test-drove by now."
+        ),
+        unit=Unit.PERCENT,
+        direction=Direction.HIGHER,
+        measure=_conversion("test_driven_at", "visited_at"),
+        restate_days=COHORT_RESTATE_DAYS,
+        **SALES,
+    ),
+    Kpi(
+        code="sales.closing_rate",
+        name=_("Closing rate"),
+        definition=_(
+            "Of the leads created in the period that visited the showroom, the share that "
+            "signed an order by now."
+        ),
+        unit=Unit.PERCENT,
+        direction=Direction.HIGHER,
+        measure=_conversion("ordered_at", "visited_at"),
+        restate_days=COHORT_RESTATE_DAYS,
+        **SALES,
+    ),
+    Kpi(
+        code="sales.deliveries",
+        name=_("Deliveries"),
+        definition=_(
+            "Vehicles handed over to customers in the period (by delivery date), against the "
+            "month's target; a consultant's are those of their orders."
+        ),
+        unit=Unit.COUNT,
+        direction=Direction.HIGHER,
+        measure=deliveries,
+        targets=True,
+        places="1",
+        **SALES,
+    ),
+    Kpi(
+        code="sales.lost_leads",
+        name=_("Lost leads by reason"),
+        definition=_("Leads marked lost (战败) in the period, per lost reason."),
+        unit=Unit.COUNT,
+        direction=Direction.LOWER,
+        measure=lost_reasons,
+        breakdown=_("Lost reason"),
+        key_labels=_labels(LostReason.choices),
+        places="1",
+        **SALES,
+    ),
+    Kpi(
+        code="sales.days_in_stock",
+        name=_("Days in stock"),
+        definition=_(
+            "The average days since arrival of the vehicles held (in stock, reserved, demo) at "
+            "the period's end, per ageing bucket. Taken nightly: the records keep no past stock."
+        ),
+        unit=Unit.DAYS,
+        direction=Direction.LOWER,
+        measure=days_in_stock,
+        aggregation=LEVEL,
+        breakdown=_("Ageing bucket"),
+        key_labels=lambda: {key: label for key, label, _low, _high in STOCK_AGE_BUCKETS},
+        history=False,
+        places="0.1",
+        **{**SALES, "person_roles": (), "own_permission": ""},
+    ),
+)
