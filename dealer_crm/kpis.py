@@ -195,6 +195,12 @@ class Kpi:
     # Computed live for today; else a period ending today takes last night's value.
     live: bool = True
     places: str = "0.001"
+    # The page listing the records behind a value: the app's list URL filtered to the scope
+    # (its branch, days and person), or None where no list shows them.
+    records: Callable[[Scope], str] | None = None
+
+    def records_url(self, scope: Scope) -> str:
+        return self.records(scope) if self.records else ""
 
     @property
     def measured(self) -> bool:
