@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from dealer_crm.filters import BranchScopedFilterSet, LocalDayFilter
+from dealer_crm.filters import BranchScopedFilterSet, LocalDayFilter, number_pk
 
 from .choices import BatchStatus, DocumentKind, DocumentStatus, FileStatus, SectionKind
 from .models import (
@@ -42,8 +42,10 @@ class VehicleFileFilter(BranchScopedFilterSet):
             | Q(vehicle__plate__icontains=term)
             | Q(vehicle__owner__name__icontains=value.strip())
         )
-        if term.startswith(VehicleFile.number_prefix) and term[2:].isdigit():
-            condition |= Q(pk=int(term[2:]))
+        # Only with its prefix: bare digits are a VIN's end or part of a plate.
+        number = number_pk(term, VehicleFile.number_prefix)
+        if term.startswith(VehicleFile.number_prefix) and number is not None:
+            condition |= Q(pk=number)
         return queryset.filter(condition)
 
     def filter_incomplete(self, queryset, name, value):

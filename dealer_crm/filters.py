@@ -1,9 +1,15 @@
-"""The base of every FilterSet: record choices limited to the requesting user's branches."""
+"""The base of every FilterSet: record choices limited to the requesting user's branches; and
+what every list reads out of a typed value: a record number, a record id."""
+
+import re
 
 import django_filters as filters
+from django import forms
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
+from django_filters.fields import MultipleChoiceField
 
 from .models import Branch
 from .periods import local_day_end, local_day_start
@@ -59,3 +65,71 @@ class LocalDayFilter(filters.DateFilter):
             "lte": {"lt": end},
         }[self.lookup_expr]
         return qs.filter(**{f"{self.field_name}__{op}": moment for op, moment in bounds.items()})
+
+
+ALL, YES, NO = _("All"), _("Yes"), _("No")
+
+
+class YesNoSelect(forms.NullBooleanSelect):
+    """A yes / no filter's select headed "All", in the page's words; it takes what the API
+    sends too (true, false, True, False)."""
+
+    def __init__(self, yes=YES, no=NO, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("", ALL), ("true", yes), ("false", no)]
+
+    def format_value(self, value):
+        # A list, as Select's: the option "" would match inside a plain string "true".
+        return [super().format_value(value)]
+
+
+class OneOrManySelect(forms.Select):
+    """One select on a page, while the query string may repeat the name (`?status=a&status=b`):
+    the value is the one choice, or the list of them; empty choices ("All") are left out."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+        if not isinstance(values, list | tuple):
+            values = [values]
+        values = [value for value in values if value not in EMPTY_VALUES]
+        return values[0] if len(values) == 1 else values or None
+
+
+class OneOrManyChoiceField(MultipleChoiceField):
+    widget = OneOrManySelect
+
+    def __init__(self, *args, empty_label=ALL, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.empty_label = empty_label  # the select's first option; the choices iterate it
+
+    def to_python(self, value):
+        if value not in EMPTY_VALUES and not isinstance(value, list | tuple):
+            value = [value]
+        return super().to_python(value)
+
+
+class OneOrManyChoiceFilter(filters.MultipleChoiceFilter):
+    """A choice a page offers in one select headed "All", which the API takes several of
+    (`?channel=phone&channel=wechat`): one filter serves both."""
+
+    field_class = OneOrManyChoiceField
+
+
+# A typed record id or number: plain 0-9 digits only (str.isdigit() also accepts "²", on
+# which int() fails), and few enough that no integer column overflows.
+NUMBER_DIGITS = re.compile(r"[0-9]{1,9}")
+ID_DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+def number_pk(term: str | None, prefix: str = "") -> int | None:
+    """The record a typed document number stands for: "PO00012", "po12" or "12" → 12 (with
+    prefix "PO"); anything else, "12²" or "PO-12" included, stands for none."""
+    digits = ("" if term is None else str(term)).strip().upper().removeprefix(prefix.upper())
+    return int(digits) if NUMBER_DIGITS.fullmatch(digits) else None
+
+
+def plain_id(value) -> str:
+    """A submitted record id as plain 0-9 digits, or "" (for a select's current choice, an
+    htmx parameter, a posted checkbox)."""
+    value = str(value or "")
+    return value if ID_DIGITS.fullmatch(value) else ""

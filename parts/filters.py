@@ -4,7 +4,7 @@ import django_filters as filters
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from dealer_crm.filters import BranchScopedFilterSet, LocalDayFilter
+from dealer_crm.filters import BranchScopedFilterSet, LocalDayFilter, number_pk
 
 from .choices import IssueStatus, MoveKind, PartClass, PurchaseOrderStatus
 from .models import (
@@ -109,12 +109,6 @@ class StockMoveFilter(BranchScopedFilterSet):
         fields = ["branch", "part", "kind", "by"]
 
 
-def document_number(term: str, prefix: str) -> int | None:
-    """The id in "PO00012", "po12" or "12"."""
-    digits = term.strip().upper().removeprefix(prefix)
-    return int(digits) if digits.isdigit() and len(digits) <= 9 else None
-
-
 class PurchaseOrderFilter(BranchScopedFilterSet):
     status = filters.MultipleChoiceFilter(choices=PurchaseOrderStatus.choices, label=_("Status"))
     search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
@@ -132,7 +126,7 @@ class PurchaseOrderFilter(BranchScopedFilterSet):
             purchase_order=OuterRef("pk"), part__number__icontains=term
         )
         condition = Q(supplier__name__icontains=term) | Q(note__icontains=term) | Exists(on_lines)
-        number = document_number(term, "PO")
+        number = number_pk(term, PurchaseOrder.number_prefix)
         return queryset.filter(condition | Q(pk=number) if number else condition)
 
 
@@ -151,8 +145,8 @@ class ReceiptFilter(BranchScopedFilterSet):
         condition = Q(delivery_note__icontains=term) | Q(
             purchase_order__supplier__name__icontains=term
         )
-        receipt_number = document_number(term, "GR")
-        order_number = document_number(term, "PO")
+        receipt_number = number_pk(term, Receipt.number_prefix)
+        order_number = number_pk(term, PurchaseOrder.number_prefix)
         if receipt_number:
             condition |= Q(pk=receipt_number)
         if order_number:

@@ -4,7 +4,7 @@ import django_filters as filters
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from dealer_crm.filters import BranchScopedFilterSet, LocalDayFilter
+from dealer_crm.filters import BranchScopedFilterSet, LocalDayFilter, number_pk
 
 from .choices import AppointmentStatus, WorkOrderStatus
 from .models import (
@@ -68,9 +68,9 @@ class WorkOrderFilter(BranchScopedFilterSet):
             return queryset
         condition = Q(plate__contains=term) | Q(contact_name__icontains=value.strip())
         condition |= Q(vehicle__vin__endswith=term)
-        digits = term.removeprefix("RO")
-        if digits.isdigit() and len(digits) <= 9:
-            condition |= Q(pk=int(digits))
+        number = number_pk(term, WorkOrder.number_prefix)
+        if number is not None:
+            condition |= Q(pk=number)
         return queryset.filter(condition)
 
 

@@ -45,6 +45,7 @@ from dealer_crm.api import (
     answers,
 )
 from dealer_crm.figures import ratio
+from dealer_crm.filters import number_pk
 from dealer_crm.idempotency import idempotent
 from dealer_crm.models import Branch, JobRun, display_name
 from dealer_crm.pagination import CursorPagination
@@ -470,8 +471,9 @@ class FollowUpCallViewSet(PiiLoggedViewSetMixin, CareViewSet):
 
 class ComplaintViewSet(CareViewSet):
     """投诉 of your branches, newest first (cursor pagination). `?search=` finds a number
-    (CP00012) or a customer's name; `?overdue=true` those past a deadline and not answered or
-    resolved; `?escalated=true`; `?received_at_after=&received_at_before=`."""
+    (CP00012, cp12 or 12) or a customer's name; `?overdue=true` those past a deadline and not
+    answered or resolved; `?escalated=true`; `?received_at_after=&received_at_before=`;
+    `?category=` and `?channel=` one or several; the filters of the complaint list."""
 
     queryset = Complaint.objects.select_related("customer", "vehicle", "owner")
     serializer_class = ComplaintSerializer
@@ -541,7 +543,8 @@ class ComplaintViewSet(CareViewSet):
 
 class InquiryViewSet(CareViewSet):
     """咨询 and 建议 of your branches, newest first (cursor pagination): `?kind=`,
-    `?answered=false`, `?received_at_after=&received_at_before=`."""
+    `?answered=false`, `?received_at_after=&received_at_before=`, `?search=` part of the
+    customer's name or of what they asked or proposed."""
 
     queryset = Inquiry.objects.select_related("customer")
     serializer_class = InquirySerializer
@@ -1256,7 +1259,8 @@ def offers_shown():
 
 class CampaignViewSet(CareViewSet):
     """关怀活动 of your branches, latest first (`?ordering=starts_on|id`): `?status=`,
-    `?segment=`, `?offer=`, `?branch=`, `?search=` part of the name or the number (CA00012).
+    `?segment=`, `?offer=`, `?branch=`, `?search=` part of the name or the number (CA00012,
+    ca12 or 12).
     A manager writes a draft (needs `care.add_campaign`), changes it while a draft, launches
     and closes it (`care.change_campaign`); an agent gives one more customer the offer
     (`care.add_offer`). `preview/` counts whom a segment would reach, `results/` the success
@@ -1505,7 +1509,8 @@ class PointsEntryCursorPagination(CursorPagination):
 
 class LoyaltyAccountViewSet(CareViewSet):
     """积分账户 of your branches' customers, the largest balance first (`?ordering=balance`):
-    `?customer=`, `?search=` part of the customer's name or mobile, `?branch=`. An account
+    `?customer=`, `?search=` part of the customer's name, phone digits, a plate or a VIN's
+    end, `?branch=`. An account
     appears with the customer's first points: `?customer=` answers an empty list for a
     customer who has none yet. `entries/` is the statement; `redeem/` spends points (needs
     `care.change_loyaltyaccount`)."""
@@ -1599,7 +1604,8 @@ class LoyaltyRuleViewSet(CommandMixin, viewsets.GenericViewSet):
     def get_object(self) -> LoyaltyRule:
         """The rule of one of your branches; another branch, or no branch, answers 404."""
         branch_id = self.kwargs["branch"]
-        branch = self.branches().filter(pk=branch_id).first() if branch_id.isdigit() else None
+        number = number_pk(branch_id)
+        branch = self.branches().filter(pk=number).first() if number is not None else None
         if branch is None:
             raise Http404
         return self.rules_of([branch])[0]

@@ -4,15 +4,23 @@ import re
 
 import django_filters as filters
 from django import forms
+from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from customers.choices import VehicleAgeSegment
+from customers.filters import customer_search_condition
 from customers.models import Customer
-from dealer_crm.filters import BranchScopedFilterSet, LocalDayFilter
-from dealer_crm.models import Branch
+from dealer_crm.filters import (
+    BranchScopedFilterSet,
+    LocalDayFilter,
+    OneOrManyChoiceFilter,
+    YesNoSelect,
+    number_pk,
+)
+from dealer_crm.models import Branch, display_name
 
 from .choices import (
     AbnormalReason,
@@ -44,6 +52,35 @@ from .models import (
     Reminder,
 )
 
+# --- What several lists share ---------------------------------------------------------------
+
+
+def customer_filter() -> filters.ModelChoiceFilter:
+    """One customer of yours, by id (the links from a customer); another's is refused."""
+    return filters.ModelChoiceFilter(
+        queryset=Customer.objects.all(), widget=forms.HiddenInput, label=_("Customer")
+    )
+
+
+def branch_filter() -> filters.ModelChoiceFilter:
+    """The customer's branch."""
+    return filters.ModelChoiceFilter(
+        field_name="customer__branch",
+        queryset=Branch.objects.order_by("code"),
+        empty_label=_("All"),
+        label=_("Branch"),
+    )
+
+
+def own_branch_filter() -> filters.ModelChoiceFilter:
+    """The record's own branch (the pages show the select to a person of several branches)."""
+    return filters.ModelChoiceFilter(
+        queryset=Branch.objects.order_by("code"), empty_label=_("All"), label=_("Branch")
+    )
+
+
+# --- Follow-up calls, complaints, inquiries ---------------------------------------------------
+
 
 class CallFilter(BranchScopedFilterSet):
     status = filters.MultipleChoiceFilter(choices=CallStatus.choices, label=_("Status"))
@@ -71,50 +108,103 @@ def complaint_overdue(now) -> Q:
 
 
 class ComplaintFilter(BranchScopedFilterSet):
+    """Shared by the complaint list and the API: `?search=` a complaint number (CP00012, 12)
+    or part of the customer's name, `?status=` and `?severity=` (several), `?category=` and
+    `?channel=` (one in the page's select, several through the API), `?owner=`,
+    `?overdue=true|false`, `?escalated=true|false`, the day received
+    (`?received_after=&received_before=`, or `?received_at_after=&received_at_before=`),
+    `?customer=<id>`, `?branch=`."""
+
     search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
     status = filters.MultipleChoiceFilter(choices=ComplaintStatus.choices, label=_("Status"))
     severity = filters.MultipleChoiceFilter(choices=Severity.choices, label=_("Severity"))
-    category = filters.MultipleChoiceFilter(choices=ComplaintCategory.choices, label=_("Category"))
-    channel = filters.MultipleChoiceFilter(choices=ComplaintChannel.choices, label=_("Channel"))
-    overdue = filters.BooleanFilter(method="filter_overdue", label=_("Past a deadline"))
+    category = OneOrManyChoiceFilter(
+        choices=ComplaintCategory.choices, label=pgettext_lazy("customer care", "Category")
+    )
+    channel = OneOrManyChoiceFilter(choices=ComplaintChannel.choices, label=_("Channel"))
+    owner = filters.ModelChoiceFilter(
+        queryset=User.objects.order_by("first_name", "username"),
+        empty_label=_("Anyone"),
+        label=_("Handled by"),
+    )
+    overdue = filters.BooleanFilter(
+        method="filter_overdue", widget=YesNoSelect(), label=_("Overdue")
+    )
     escalated = filters.BooleanFilter(
-        field_name="escalated_at", lookup_expr="isnull", exclude=True, label=_("Escalated")
+        method="filter_escalated", widget=YesNoSelect(), label=_("Escalated")
+    )
+    # The list's two date boxes; the same days as received_at_after / _before, which API
+    # clients and the after-sales report's links send.
+    received_after = LocalDayFilter(
+        field_name="received_at", lookup_expr="gte", label=_("Received on or after")
+    )
+    received_before = LocalDayFilter(
+        field_name="received_at", lookup_expr="lte", label=_("Received on or before")
     )
     received_at = filters.DateFromToRangeFilter(label=_("Received"))
+    customer = customer_filter()
+    branch = own_branch_filter()
 
     class Meta:
         model = Complaint
-        fields = ["branch", "customer", "owner"]
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["owner"].label_from_instance = display_name
+        for name in ("received_after", "received_before"):
+            self.form.fields[name].widget.input_type = "date"
 
     def filter_search(self, queryset, name, value):
-        """The complaint number (CP00012) or part of the customer's name."""
+        """The complaint number (CP00012, cp12 or 12), or part of the customer's name."""
         term = value.strip()
         if not term:
             return queryset
         condition = Q(customer__name__icontains=term)
-        number = term.upper()
-        if number.startswith(Complaint.number_prefix) and number[2:].isdigit():
-            condition |= Q(pk=int(number[2:]))
+        number = number_pk(term, Complaint.number_prefix)
+        if number is not None:
+            condition |= Q(pk=number)
         return queryset.filter(condition)
 
     def filter_overdue(self, queryset, name, value):
-        if value is None:
-            return queryset
         overdue = complaint_overdue(timezone.now())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
+    def filter_escalated(self, queryset, name, value):
+        if value:
+            return queryset.filter(escalation_level__gt=0)
+        return queryset.filter(escalation_level=0)
+
 
 class InquiryFilter(BranchScopedFilterSet):
-    kind = filters.ChoiceFilter(choices=InquiryKind.choices, label=_("Kind"))
+    """Shared by the inquiry list and the API: `?search=` part of the customer's name or of
+    what they asked or proposed, `?kind=`, `?channel=` (several), `?answered=true|false`,
+    `?received_at_after=&received_at_before=`, `?customer=<id>`, `?recorded_by=`, `?branch=`."""
+
+    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
+    kind = filters.ChoiceFilter(choices=InquiryKind.choices, empty_label=_("All"), label=_("Kind"))
     channel = filters.MultipleChoiceFilter(choices=ComplaintChannel.choices, label=_("Channel"))
     answered = filters.BooleanFilter(
-        field_name="answered_at", lookup_expr="isnull", exclude=True, label=_("Answered")
+        field_name="answered_at",
+        lookup_expr="isnull",
+        exclude=True,
+        widget=YesNoSelect(yes=_("Answered"), no=_("Unanswered")),
+        label=_("Answered"),
     )
     received_at = filters.DateFromToRangeFilter(label=_("Received"))
+    customer = customer_filter()
+    branch = own_branch_filter()
 
     class Meta:
         model = Inquiry
-        fields = ["branch", "customer", "recorded_by"]
+        fields = ["recorded_by"]
+
+    def filter_search(self, queryset, name, value):
+        """Part of the customer's name or of what they asked or proposed."""
+        term = value.strip()
+        if not term:
+            return queryset
+        return queryset.filter(Q(customer__name__icontains=term) | Q(subject__icontains=term))
 
 
 class CustomerSegmentFilter(BranchScopedFilterSet):
@@ -146,22 +236,6 @@ REMINDER_STATES = {
         Q(message__status__in=[MessageStatus.NO_CONSENT, MessageStatus.NO_ADDRESS]),
     ),
 }
-
-
-def customer_filter() -> filters.ModelChoiceFilter:
-    """One customer of yours, by id (the links from a customer); another's is refused."""
-    return filters.ModelChoiceFilter(
-        queryset=Customer.objects.all(), widget=forms.HiddenInput, label=_("Customer")
-    )
-
-
-def branch_filter() -> filters.ModelChoiceFilter:
-    return filters.ModelChoiceFilter(
-        field_name="customer__branch",
-        queryset=Branch.objects.order_by("code"),
-        empty_label=_("All"),
-        label=_("Branch"),
-    )
 
 
 class ReminderFilter(BranchScopedFilterSet):
@@ -215,7 +289,7 @@ class MessageFilter(BranchScopedFilterSet):
         if not term:
             return queryset
         condition = Q(customer__name__icontains=term)
-        if term.isdigit():
+        if term.isascii() and term.isdigit():
             condition |= Q(customer__mobile__contains=term)
         return queryset.filter(condition)
 
@@ -229,8 +303,8 @@ def offer_code(value: str) -> str:
 
 
 class CampaignFilter(BranchScopedFilterSet):
-    """Shared by the campaign list and the API: `?status=`, `?segment=`, `?offer=`,
-    `?branch=`, `?search=` part of the name or the number (CA00012)."""
+    """Shared by the campaign list and the API: `?status=` (several), `?segment=`, `?offer=`,
+    `?branch=`, `?search=` part of the name or the number (CA00012, ca12 or 12)."""
 
     search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
     status = filters.MultipleChoiceFilter(choices=CampaignStatus.choices, label=_("Status"))
@@ -240,34 +314,32 @@ class CampaignFilter(BranchScopedFilterSet):
     offer = filters.ChoiceFilter(
         choices=OfferKind.choices, empty_label=_("All"), label=_("Offer package")
     )
-    branch = filters.ModelChoiceFilter(
-        queryset=Branch.objects.order_by("code"), empty_label=_("All"), label=_("Branch")
-    )
+    branch = own_branch_filter()
 
     class Meta:
         model = Campaign
         fields = []
 
     def filter_search(self, queryset, name, value):
-        """Part of the campaign's name, or its number (CA00012)."""
+        """Part of the campaign's name, or its number."""
         term = value.strip()
         if not term:
             return queryset
         condition = Q(name__icontains=term)
-        number = term.upper()
-        if number.startswith(Campaign.number_prefix) and number[2:].isdigit():
-            condition |= Q(pk=int(number[2:]))
+        number = number_pk(term, Campaign.number_prefix)
+        if number is not None:
+            condition |= Q(pk=number)
         return queryset.filter(condition)
 
 
 class OfferFilter(BranchScopedFilterSet):
-    """Shared by a campaign's offers and the API: `?campaign=`, `?status=`, `?customer=`,
-    `?work_order=`, `?code=` (exact, any case, spaces ignored), `?search=` a code or part of
-    the customer's name."""
+    """Shared by a campaign's offers and the API: `?campaign=`, `?status=` (one in the page's
+    select, several through the API), `?customer=`, `?work_order=`, `?code=` (exact, any
+    case, spaces ignored), `?search=` a code or part of the customer's name."""
 
     search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
     code = filters.CharFilter(method="filter_code", max_length=20, label=_("Code"))
-    status = filters.MultipleChoiceFilter(choices=OfferStatus.choices, label=_("Status"))
+    status = OneOrManyChoiceFilter(choices=OfferStatus.choices, label=_("Status"))
     campaign = filters.ModelChoiceFilter(
         queryset=Campaign.objects.all(), widget=forms.HiddenInput, label=_("Campaign")
     )
@@ -282,7 +354,7 @@ class OfferFilter(BranchScopedFilterSet):
         return queryset.filter(code=code) if code else queryset
 
     def filter_search(self, queryset, name, value):
-        """The offer's code, or part of the customer's name."""
+        """The offer's code (any case, spaces ignored), or part of the customer's name."""
         term = value.strip()
         if not term:
             return queryset
@@ -290,10 +362,10 @@ class OfferFilter(BranchScopedFilterSet):
 
 
 class LoyaltyAccountFilter(BranchScopedFilterSet):
-    """Shared by the loyalty accounts list and the API: `?customer=`, `?search=` part of the
-    customer's name (or their mobile number), `?branch=`."""
+    """Shared by the loyalty accounts list and the API: `?customer=`, `?branch=`, `?search=`
+    the customers' one search box (part of a name, phone digits, a plate or a VIN's end)."""
 
-    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Customer"))
+    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
     customer = customer_filter()
     branch = branch_filter()
 
@@ -302,10 +374,8 @@ class LoyaltyAccountFilter(BranchScopedFilterSet):
         fields = []
 
     def filter_search(self, queryset, name, value):
-        term = value.strip()
-        if not term:
+        if not value.strip():
             return queryset
-        condition = Q(customer__name__icontains=term)
-        if term.isdigit():
-            condition |= Q(customer__mobile__contains=term)
-        return queryset.filter(condition)
+        return queryset.filter(
+            customer__in=Customer.objects.filter(customer_search_condition(value)).values("pk")
+        )

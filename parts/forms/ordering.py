@@ -1,13 +1,12 @@
 """Ordering forms: reorder suggestions to turn into purchase orders, and the steps of an
 emergency order for a customer (即购即销). Field checks only; the services hold the rules."""
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.forms import DATE_INPUT
 from customers.models import Customer, Vehicle
+from dealer_crm.filters import plain_id  # the service pages still import it from here
 from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import Branch
 from dealer_crm.pii import mask_phone
@@ -27,12 +26,6 @@ def customer_label(customer: Customer) -> str:
 
 def vehicle_label(vehicle: Vehicle) -> str:
     return " ".join(part for part in (vehicle.plate, vehicle.series, vehicle.vin[-6:]) if part)
-
-
-def plain_id(value) -> str:
-    """A submitted record id as plain 0-9 digits, or "" (str.isdigit() also accepts "²")."""
-    value = str(value or "")
-    return value if re.fullmatch(r"[0-9]{1,12}", value) else ""
 
 
 class EmergencyOrderForm(BootstrapFormMixin, forms.Form):

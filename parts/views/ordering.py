@@ -20,6 +20,7 @@ from customers.models import Customer
 from customers.selectors import customers_matching
 from dealer_crm.audit import history_entries
 from dealer_crm.errors import DomainError
+from dealer_crm.filters import plain_id
 from dealer_crm.forms import bootstrap_widgets
 from dealer_crm.models import display_name
 from dealer_crm.pages import call_service, paginate, sort
@@ -37,7 +38,6 @@ from ..forms.ordering import (
     EmergencyDepositForm,
     EmergencyOrderForm,
     EmergencyQuoteForm,
-    plain_id,
     vehicle_choices,
 )
 from ..models import EmergencyOrder, ReorderSuggestion

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from customers.vin import normalize_vin
+from dealer_crm.filters import number_pk
 from dealer_crm.forms import BootstrapFormMixin
 
 from ..choices import (
@@ -47,7 +48,7 @@ class OrderCreateForm(BootstrapFormMixin, forms.Form):
         customer = (
             Customer.objects.for_user(self.user)
             .active()
-            .filter(pk=int(value) if value.isdigit() else 0, branch_id=self.branch_id)
+            .filter(pk=number_pk(value), branch_id=self.branch_id)
             .first()
         )
         if customer is None:

@@ -1,82 +1,21 @@
-"""Campaign (关怀活动) forms: the filters of the campaign list and of a campaign's offers, a
-draft campaign's fields, and one more customer given the offer, found by the picker. Field
-checks only; the services decide what is allowed (the dates, the consent, the state)."""
+"""Campaign (关怀活动) forms: a draft campaign's fields, and one more customer given the offer,
+found by the picker. Field checks only; the services decide what is allowed (the dates, the
+consent, the state). The lists' filters are in ..filters."""
 
 from decimal import Decimal
 
-import django_filters as filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from customers.forms import DATE_INPUT
 from customers.models import Customer
-from dealer_crm.filters import BranchScopedFilterSet
 from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import Branch
-from parts.forms.ordering import customer_label, plain_id
+from parts.forms.ordering import customer_label
 
-from ..choices import CampaignStatus, OfferKind, OfferStatus, TargetSegment
-from ..models import Campaign, Offer
+from ..choices import OfferKind, TargetSegment
 from ..services import CAMPAIGN_FIELDS
 from .complaints import CustomerPickerMixin
-
-# --- Filters -------------------------------------------------------------------------------
-
-
-def campaign_number_pk(term: str) -> int | None:
-    """The record a typed campaign number stands for: CA00012, ca12 or 12 → 12."""
-    digits = plain_id(term.strip().upper().removeprefix(Campaign.number_prefix))
-    return int(digits) if digits else None
-
-
-class CampaignFilter(BranchScopedFilterSet):
-    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
-    status = filters.MultipleChoiceFilter(choices=CampaignStatus.choices, label=_("Status"))
-    segment = filters.ChoiceFilter(
-        choices=TargetSegment.choices, empty_label=_("All"), label=_("Target segment")
-    )
-    offer = filters.ChoiceFilter(
-        choices=OfferKind.choices, empty_label=_("All"), label=_("Offer package")
-    )
-    branch = filters.ModelChoiceFilter(
-        queryset=Branch.objects.order_by("code"), empty_label=_("All"), label=_("Branch")
-    )
-
-    class Meta:
-        model = Campaign
-        fields = []
-
-    def filter_search(self, queryset, name, value):
-        """Part of the campaign's name, or its number."""
-        term = value.strip()
-        if not term:
-            return queryset
-        condition = Q(name__icontains=term)
-        number = campaign_number_pk(term)
-        if number is not None:
-            condition |= Q(pk=number)
-        return queryset.filter(condition)
-
-
-class OfferFilter(BranchScopedFilterSet):
-    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
-    status = filters.ChoiceFilter(
-        choices=OfferStatus.choices, empty_label=_("All"), label=_("Status")
-    )
-
-    class Meta:
-        model = Offer
-        fields = []
-
-    def filter_search(self, queryset, name, value):
-        """The offer's code (any case, spaces ignored) or part of the customer's name."""
-        term = value.strip()
-        if not term:
-            return queryset
-        code = "".join(term.split()).upper()
-        return queryset.filter(Q(code=code) | Q(customer__name__icontains=term))
-
 
 # --- A draft campaign ----------------------------------------------------------------------
 

@@ -1,137 +1,24 @@
-"""Complaint (投诉) and inquiry (咨询, 建议) forms: the filters of their lists, a new complaint
-with its customer found by the picker, its steps respond → resolve → confirm, and an inquiry
-logged and answered. Field checks only; the services decide what is allowed."""
+"""Complaint (投诉) and inquiry (咨询, 建议) forms: a new complaint with its customer found by
+the picker, its steps respond → resolve → confirm, and an inquiry logged and answered. Field
+checks only; the services decide what is allowed. The lists' filters are in ..filters."""
 
-import django_filters as filters
 from django import forms
 from django.contrib.auth.models import User
-from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import ngettext
 
 from customers.models import Customer, Vehicle
-from dealer_crm.filters import BranchScopedFilterSet, LocalDayFilter
+from dealer_crm.filters import plain_id
 from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import Branch, display_name
-from parts.forms.ordering import customer_label, plain_id, vehicle_choices, vehicle_label
+from parts.forms.ordering import customer_label, vehicle_choices, vehicle_label
 from service.models import WorkOrder
 
-from ..choices import ComplaintCategory, ComplaintChannel, ComplaintStatus, InquiryKind, Severity
-from ..models import Complaint, Inquiry
+from ..choices import ComplaintCategory, ComplaintChannel, InquiryKind, Severity
 from ..services import COMPLAINT_DEADLINES
 
 # How many of the customer's latest work orders the complaint form offers.
 WORK_ORDER_CHOICES_LIMIT = 20
-YES_NO = [("", _("All")), ("true", _("Yes")), ("false", _("No"))]
-
-
-# --- Filters -------------------------------------------------------------------------------
-
-
-def late(now) -> Q:
-    """Complaints past a deadline they have not met: no first response by the respond-by
-    time, or not resolved by the resolve-by time."""
-    return Q(status=ComplaintStatus.OPEN, respond_by__lt=now) | Q(
-        status__in=[ComplaintStatus.OPEN, ComplaintStatus.RESPONDED], resolve_by__lt=now
-    )
-
-
-def complaint_number_pk(term: str) -> int | None:
-    """The record a typed complaint number stands for: CP00012, cp12 or 12 → 12."""
-    digits = term.strip().upper().removeprefix(Complaint.number_prefix)
-    return int(digits) if digits.isdigit() and len(digits) <= 9 else None
-
-
-class ComplaintFilter(BranchScopedFilterSet):
-    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
-    status = filters.MultipleChoiceFilter(choices=ComplaintStatus.choices, label=_("Status"))
-    severity = filters.MultipleChoiceFilter(choices=Severity.choices, label=_("Severity"))
-    category = filters.ChoiceFilter(
-        choices=ComplaintCategory.choices,
-        empty_label=_("All"),
-        label=pgettext_lazy("customer care", "Category"),
-    )
-    channel = filters.ChoiceFilter(
-        choices=ComplaintChannel.choices, empty_label=_("All"), label=_("Channel")
-    )
-    owner = filters.ModelChoiceFilter(
-        queryset=User.objects.order_by("first_name", "username"),
-        empty_label=_("Anyone"),
-        label=_("Handled by"),
-    )
-    overdue = filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
-    escalated = filters.BooleanFilter(method="filter_escalated", label=_("Escalated"))
-    received_after = LocalDayFilter(
-        field_name="received_at", lookup_expr="gte", label=_("Received on or after")
-    )
-    received_before = LocalDayFilter(
-        field_name="received_at", lookup_expr="lte", label=_("Received on or before")
-    )
-    customer = filters.NumberFilter(field_name="customer", widget=forms.HiddenInput)
-    branch = filters.ModelChoiceFilter(
-        queryset=Branch.objects.order_by("code"), empty_label=_("All"), label=_("Branch")
-    )
-
-    class Meta:
-        model = Complaint
-        fields = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form.fields["owner"].label_from_instance = display_name
-        for name in ("overdue", "escalated"):
-            self.form.fields[name].widget = forms.Select(choices=YES_NO)
-        for name in ("received_after", "received_before"):
-            self.form.fields[name].widget.input_type = "date"
-
-    def filter_search(self, queryset, name, value):
-        """The complaint number, or part of the customer's name."""
-        term = value.strip()
-        if not term:
-            return queryset
-        condition = Q(customer__name__icontains=term)
-        number = complaint_number_pk(term)
-        if number is not None:
-            condition |= Q(pk=number)
-        return queryset.filter(condition)
-
-    def filter_overdue(self, queryset, name, value):
-        condition = late(timezone.now())
-        return queryset.filter(condition) if value else queryset.exclude(condition)
-
-    def filter_escalated(self, queryset, name, value):
-        if value:
-            return queryset.filter(escalation_level__gt=0)
-        return queryset.filter(escalation_level=0)
-
-
-class InquiryFilter(BranchScopedFilterSet):
-    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
-    kind = filters.ChoiceFilter(choices=InquiryKind.choices, empty_label=_("All"), label=_("Kind"))
-    answered = filters.BooleanFilter(
-        field_name="answered_at", lookup_expr="isnull", exclude=True, label=_("Answered")
-    )
-    branch = filters.ModelChoiceFilter(
-        queryset=Branch.objects.order_by("code"), empty_label=_("All"), label=_("Branch")
-    )
-
-    class Meta:
-        model = Inquiry
-        fields = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form.fields["answered"].widget = forms.Select(
-            choices=[("", _("All")), ("false", _("Unanswered")), ("true", _("Answered"))]
-        )
-
-    def filter_search(self, queryset, name, value):
-        """Part of the customer's name or of what they asked or proposed."""
-        term = value.strip()
-        if not term:
-            return queryset
-        return queryset.filter(Q(customer__name__icontains=term) | Q(subject__icontains=term))
 
 
 # --- A new complaint or inquiry ------------------------------------------------------------

@@ -1,43 +1,17 @@
-"""Loyalty points forms: the filters of the accounts list, points redeemed for what the
-customer was given, and a branch's rules. Field checks only; the services decide what is
-allowed."""
+"""Loyalty points forms: points redeemed for what the customer was given, and a branch's
+rules. Field checks only; the services decide what is allowed. The accounts list's filter is
+in ..filters."""
 
-import django_filters as filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from customers.filters import customer_search_condition
-from customers.models import Customer
-from dealer_crm.filters import BranchScopedFilterSet
 from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import Branch
 from dealer_crm.scoping import branch_ids_for
 
-from ..models import LoyaltyAccount, LoyaltyRule
+from ..models import LoyaltyRule
 
 RULE_FIELDS = ("purchase_points", "service_points", "referral_points")
-
-
-class LoyaltyAccountFilter(BranchScopedFilterSet):
-    search = filters.CharFilter(method="filter_search", max_length=60, label=_("Search"))
-    branch = filters.ModelChoiceFilter(
-        field_name="customer__branch",
-        queryset=Branch.objects.order_by("code"),
-        empty_label=_("All"),
-        label=_("Branch"),
-    )
-
-    class Meta:
-        model = LoyaltyAccount
-        fields = []
-
-    def filter_search(self, queryset, name, value):
-        """The customers' one search box: part of a name, phone digits, a plate or a VIN end."""
-        if not value.strip():
-            return queryset
-        return queryset.filter(
-            customer__in=Customer.objects.filter(customer_search_condition(value)).values("pk")
-        )
 
 
 class RedeemForm(BootstrapFormMixin, forms.Form):

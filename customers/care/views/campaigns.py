@@ -31,7 +31,8 @@ from parts.forms.ordering import CUSTOMER_CHOICES_LIMIT, CustomerSearchForm
 
 from .. import services
 from ..choices import CampaignStatus, MessageStatus, OfferStatus, TargetSegment
-from ..forms.campaigns import AssignForm, CampaignFilter, CampaignForm, OfferFilter
+from ..filters import CampaignFilter, OfferFilter
+from ..forms.campaigns import AssignForm, CampaignForm
 from ..models import Campaign, Offer
 from ..selectors import audience_counts, campaign_results, campaigns_with_counts
 

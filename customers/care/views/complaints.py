@@ -19,25 +19,20 @@ from django.views.decorators.http import require_http_methods
 from customers.models import Customer
 from customers.selectors import customers_matching
 from dealer_crm.audit import history_entries
+from dealer_crm.filters import plain_id
 from dealer_crm.forms import bootstrap_widgets
 from dealer_crm.pages import apply_filters, call_service, paginate, sort
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import branch_ids_for, working_branch
-from parts.forms.ordering import (
-    CUSTOMER_CHOICES_LIMIT,
-    CustomerSearchForm,
-    plain_id,
-    vehicle_choices,
-)
+from parts.forms.ordering import CUSTOMER_CHOICES_LIMIT, CustomerSearchForm, vehicle_choices
 
 from .. import services
 from ..choices import ComplaintStatus, Severity
+from ..filters import ComplaintFilter, InquiryFilter
 from ..forms.complaints import (
     STEP_FORMS,
     AnswerForm,
-    ComplaintFilter,
     ComplaintForm,
-    InquiryFilter,
     InquiryForm,
     severity_deadlines,
     work_order_choices,

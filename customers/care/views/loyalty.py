@@ -20,7 +20,8 @@ from dealer_crm.pages import apply_filters, call_service, paginate, sort
 from dealer_crm.scoping import branch_ids_for, working_branch
 
 from .. import services
-from ..forms.loyalty import RULE_FIELDS, LoyaltyAccountFilter, LoyaltyRuleForm, RedeemForm
+from ..filters import LoyaltyAccountFilter
+from ..forms.loyalty import RULE_FIELDS, LoyaltyRuleForm, RedeemForm
 from ..models import LoyaltyAccount, LoyaltyRule, PointsEntry
 from .calls import _show_pii
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dealer_crm.audit import history_entries
 from dealer_crm.errors import DomainError
+from dealer_crm.filters import number_pk
 from dealer_crm.forms import FiguresForm, bootstrap_widgets
 from dealer_crm.models import Branch
 from dealer_crm.pages import call_service, paginate
@@ -218,7 +219,7 @@ def matrix_set(request, pk: int):
     key = request.POST.get("parent", "")
     parent = None
     if key != "top":
-        parent = Criterion.objects.filter(model=model, pk=key if key.isdigit() else None).first()
+        parent = Criterion.objects.filter(model=model, pk=number_pk(key)).first()
         if parent is None:
             messages.error(request, _("Choose the criteria to compare on the page."))
             return redirect("care:satisfaction-model", pk=pk)
