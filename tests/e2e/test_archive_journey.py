@@ -29,6 +29,7 @@ from tests.archives.helpers import (  # noqa: F401
     file_sales_papers,
     media,
 )
+from tests.e2e.helpers import log_in, submit
 
 pytestmark = pytest.mark.browser
 
@@ -80,28 +81,6 @@ def archive(transactional_db, media) -> Archive:  # noqa: F811
     FileSection.objects.filter(pk=service.pk).update(due_at=timezone.now() - timedelta(hours=1))
     sales.refresh_from_db()
     return Archive(consultant, sales, papers, service)
-
-
-def log_in(browser: Browser, live_server, username: str) -> Page:
-    from tests.factories.platform import DEFAULT_PASSWORD
-
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEFAULT_PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_load_state()
-    return page
-
-
-def submit(page: Page, selector: str) -> None:
-    """Click a button that posts a form, and wait for the page it leads to."""
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def audit(page: Page, document_pk: int, conforming: bool) -> None:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone, translation
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from customers.care import services
 from customers.care.choices import (
@@ -30,6 +30,7 @@ from service.choices import ServiceType, WorkOrderStatus
 from service.models import WorkOrder
 from service.services import work_order_totals
 from tests.archives.helpers import closed_work_order
+from tests.e2e.helpers import log_in, submit
 from tests.service.helpers import ready_work_order
 
 pytestmark = pytest.mark.browser
@@ -87,28 +88,6 @@ def repairs(transactional_db) -> Repairs:
     )  # fmt: skip
     assert work_order_totals(work_order)["labour"] == LABOUR
     return Repairs(manager, advisor, customer, work_order)
-
-
-def log_in(browser: Browser, live_server, username: str) -> Page:
-    from tests.factories.platform import DEFAULT_PASSWORD
-
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEFAULT_PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_load_state()
-    return page
-
-
-def submit(page: Page, selector: str) -> None:
-    """Click a button that posts a form, and wait for the page it leads to."""
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def in_chinese(label) -> str:

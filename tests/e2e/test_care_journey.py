@@ -30,6 +30,7 @@ from customers.care.timeline import COMPLAINT_CLOSED, COMPLAINT_RECEIVED, COMPLA
 from customers.timeline import timeline_kind_label
 from service.models import WorkOrder
 from tests.archives.helpers import closed_work_order
+from tests.e2e.helpers import log_in, submit
 
 pytestmark = pytest.mark.browser
 
@@ -79,28 +80,6 @@ def care(transactional_db) -> Care:
     call = FollowUpCall.objects.get(work_order=work_order)
     assert (call.due_on, call.assigned_to) == (timezone.localdate(), agent)
     return Care(agent, manager, call, work_order)
-
-
-def log_in(browser: Browser, live_server, username: str) -> Page:
-    from tests.factories.platform import DEFAULT_PASSWORD
-
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEFAULT_PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_load_state()
-    return page
-
-
-def submit(page: Page, selector: str) -> None:
-    """Click a button that posts a form, and wait for the page it leads to."""
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def choose(page: Page, name: str, value: str) -> None:

@@ -25,6 +25,7 @@ from fleet.choices import AccountClass, BuyingRole, DealStage, ProtectionStatus,
 from fleet.models import DiscountRequest, FleetAccount, FleetDeal
 from sales import services as sales_services
 from sales.choices import OrderStatus, StockStatus
+from tests.e2e.helpers import log_in, submit
 from tests.factories import vin
 from tests.fleet.helpers import delivered
 
@@ -71,28 +72,6 @@ def department(transactional_db) -> FleetDepartment:
         sales_manager=staff("sales_manager", Role.SALES_MANAGER, branch, "李", "志强"),
         rival=staff("fleet_manager_panyu", Role.FLEET_MANAGER, other, "周", "明"),
     )
-
-
-def log_in(browser: Browser, live_server, username: str) -> Page:
-    from tests.factories.platform import DEFAULT_PASSWORD
-
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEFAULT_PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_load_state()
-    return page
-
-
-def submit(page: Page, selector: str) -> None:
-    """Click a button that posts a form, and wait for the page it leads to."""
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def open_panel(page: Page, panel: str) -> None:

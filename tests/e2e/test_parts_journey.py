@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from parts.choices import (
     IssueStatus,
@@ -25,6 +25,7 @@ from parts.choices import (
     Unit,
 )
 from parts.models import PartIssue, PartStock, PurchaseOrder, Receipt, StockMove, Stocktake
+from tests.e2e.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -107,20 +108,6 @@ def stockroom(transactional_db) -> Stockroom:
     return Stockroom(branch, clerk, oil_filter, spark_plug, order)
 
 
-def log_in(browser: Browser, live_server, username: str) -> Page:
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_load_state()
-    return page
-
-
 def stock_of(stockroom: Stockroom, part) -> PartStock:
     return PartStock.objects.select_related("bin").get(branch=stockroom.branch, part=part)
 
@@ -128,7 +115,7 @@ def stock_of(stockroom: Stockroom, part) -> PartStock:
 def test_a_parts_clerk_receives_issues_and_counts(
     browser: Browser, live_server, stockroom: Stockroom
 ):
-    clerk = log_in(browser, live_server, "parts_clerk")
+    clerk = log_in(browser, live_server, "parts_clerk", PASSWORD)
     order = stockroom.order
     oil_line, plug_line = order.lines.order_by("pk")
 

@@ -13,10 +13,11 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from sales.choices import LeadStatus, OrderStatus, QuoteStatus, StockStatus, TestDriveStatus
 from sales.models import Lead, Order, Quote, StockVehicle, TestDrive
+from tests.e2e.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -81,20 +82,6 @@ def showroom(transactional_db) -> Showroom:
     return Showroom(branch, consultant, manager, demo_car, car)
 
 
-def log_in(browser: Browser, live_server, username: str) -> Page:
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_load_state()
-    return page
-
-
 def local_input(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
@@ -116,7 +103,7 @@ def test_a_website_lead_walks_to_delivery(browser: Browser, live_server, showroo
     assert lead.consultant is None
 
     # The sales manager, told by a notification, assigns the lead to the consultant.
-    manager = log_in(browser, live_server, "sales_manager")
+    manager = log_in(browser, live_server, "sales_manager", PASSWORD)
     manager.goto("/notifications/")
     manager.locator('button[formaction$="/read/"]').first.click()
     manager.wait_for_url(f"**/sales/leads/{lead.pk}/")
@@ -128,7 +115,7 @@ def test_a_website_lead_walks_to_delivery(browser: Browser, live_server, showroo
     assert lead.consultant == showroom.consultant
 
     # The consultant verifies it by phone and logs the showroom visit.
-    consultant = log_in(browser, live_server, "consultant")
+    consultant = log_in(browser, live_server, "consultant", PASSWORD)
     consultant.goto(f"/sales/leads/{lead.pk}/")
     consultant.click("#verify-button")
     consultant.click("#verify-confirm")

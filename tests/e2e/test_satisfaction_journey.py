@@ -19,6 +19,7 @@ from customers.care.choices import CallOutcome
 from customers.care.models import ComparisonMatrix, FollowUpCall, SatisfactionModel
 from service.models import WorkOrder
 from tests.archives.helpers import closed_work_order
+from tests.e2e.helpers import log_in, submit
 
 pytestmark = pytest.mark.browser
 
@@ -74,28 +75,6 @@ def survey(transactional_db) -> Survey:
     for call in calls:
         services.call_attempt_record(call=call, outcome=CallOutcome.REACHED, by=agent, score=4)
     return Survey(manager, agent, calls)
-
-
-def log_in(browser: Browser, live_server, username: str) -> Page:
-    from tests.factories.platform import DEFAULT_PASSWORD
-
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEFAULT_PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_load_state()
-    return page
-
-
-def submit(page: Page, selector: str) -> None:
-    """Click a button that posts a form, and wait for the page it leads to."""
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def in_chinese(message: str) -> str:

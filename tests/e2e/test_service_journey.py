@@ -28,6 +28,7 @@ from service.choices import (
     WorkOrderStatus,
 )
 from service.models import Appointment, WorkOrder
+from tests.e2e.helpers import log_in, submit
 
 pytestmark = pytest.mark.browser
 
@@ -97,28 +98,6 @@ def workshop(transactional_db) -> Workshop:
         branch=branch, service_type=ServiceType.REPAIR, starts=[start], capacity=2, by=advisor
     )
     return Workshop(branch, advisor, technician, clerk, customer, vehicle, pads, slot)
-
-
-def log_in(browser: Browser, live_server, username: str) -> Page:
-    from tests.factories.platform import DEFAULT_PASSWORD
-
-    context = browser.new_context(
-        base_url=live_server.url, locale="zh-CN", viewport={"width": 1366, "height": 900}
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEFAULT_PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_load_state()
-    return page
-
-
-def submit(page: Page, selector: str) -> None:
-    """Click a button that posts a form, and wait for the page it leads to."""
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def open_panel(page: Page, panel: str) -> None:
