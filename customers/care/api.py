@@ -1118,6 +1118,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             max_digits=6,
             decimal_places=2,
             allow_null=True,
+            # xgettext:no-python-format
             help_text=gettext_lazy("Redeemed ÷ offers, in % like the target; null without offers."),
         )
     )

@@ -122,6 +122,7 @@ class OfferKind(models.TextChoices):
     gifts handed over at the visit."""
 
     APPOINTMENT_GIFT = "appointment_gift", _("Gift for an appointment visit (预约礼)")
+    # xgettext:no-python-format
     HALF_LABOUR = "half_labour", _("50% off labour (工时五折)")
     FREE_MAINTENANCE_LABOUR = "free_maintenance_labour", _("Free labour on maintenance")
     ENGINE_BAY_CARE = "engine_bay_care", _("Engine-bay cleaning with a care package")
