@@ -4,7 +4,9 @@ reports and penalty points per person (archives.selectors.archive_figures and
 points_by_person count the same)."""
 
 from django.db.models import Case, Count, Q, Sum, Value, When
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.choices import Role
@@ -66,6 +68,45 @@ def penalty_points(scope: Scope):
     return tally(given, scope, numerator=Sum("points"), person="person", key="reason")
 
 
+# --- The records behind a value: the archive's lists filtered to the scope ---------------------
+
+
+def _list(name: str, scope: Scope, *query: tuple[str, str], person: str = "") -> str:
+    query += (("branch", str(scope.branch_ids[0])),) if len(scope.branch_ids) == 1 else ()
+    query += ((person, str(scope.person_id)),) if person and scope.person_id else ()
+    return f"{reverse(name)}?{urlencode(query)}"
+
+
+def incomplete_files(scope: Scope) -> str:
+    return _list("archives:file-list", scope, ("incomplete", "true"))
+
+
+def returned_documents(scope: Scope) -> str:
+    return _list(
+        "archives:nonconformity-list",
+        scope,
+        ("returned_at_after", scope.start.isoformat()),
+        ("returned_at_before", scope.end.isoformat()),
+        person="responsible",
+    )
+
+
+def open_reports(scope: Scope) -> str:
+    """The reports open now (the list tells no past state)."""
+    return _list("archives:missing-list", scope, ("open", "true"))
+
+
+def points_given(scope: Scope) -> str:
+    return _list(
+        "archives:points",
+        scope,
+        ("period", "custom"),
+        ("start", scope.start.isoformat()),
+        ("end", scope.end.isoformat()),
+        person="person",
+    )
+
+
 ARCHIVES = {"area": Area.ARCHIVES, "app": "archives", "permission": "archives.view_reconciliation"}
 
 register(
@@ -73,6 +114,7 @@ register(
         code="archives.completeness",
         name=_("Archive completeness"),
         definition=_(
+            # xgettext:no-python-format
             "Of the file sections of the period's deliveries and closed work orders that are "
             "due (their submission time passed) or already complete, those complete now. The "
             "goal is 99% or more."
@@ -83,6 +125,7 @@ register(
         targets=True,
         goal=COMPLETENESS_GOAL,
         restate_days=COMPLETENESS_RESTATE_DAYS,
+        records=incomplete_files,
         **ARCHIVES,
     ),
     Kpi(
@@ -98,6 +141,7 @@ register(
         person_roles=FILING_ROLES,
         own_permission="archives.view_nonconformity",
         places="1",
+        records=returned_documents,
         **ARCHIVES,
     ),
     Kpi(
@@ -113,6 +157,7 @@ register(
         breakdown=_("Due"),
         key_labels=lambda: dict(MISSING_KEYS),
         places="1",
+        records=open_reports,
         **ARCHIVES,
     ),
     Kpi(
@@ -130,6 +175,7 @@ register(
         breakdown=_("Reason"),
         key_labels=lambda: dict(PenaltyReason.choices),
         places="1",
+        records=points_given,
         **ARCHIVES,
     ),
 )

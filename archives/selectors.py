@@ -5,11 +5,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from dealer_crm.figures import ratio
-from dealer_crm.periods import local_day_end, local_day_start
+from dealer_crm.kpis import Scope, kpi_get
 
 from .choices import SALES_DOCUMENTS, SERVICE_DOCUMENTS, BatchStatus, DocumentStatus, FileStatus
 from .models import (
@@ -17,7 +16,6 @@ from .models import (
     FileSection,
     MissingArchiveReport,
     Nonconformity,
-    PenaltyPoint,
     SubmissionBatch,
     VehicleFile,
 )
@@ -95,62 +93,69 @@ def batch_sections(batch: SubmissionBatch) -> list[FileSection]:
     )
 
 
+# The page's columns of each penalty reason.
+POINT_COLUMNS = {
+    "nonconforming": "nonconforming",
+    "late": "late_rework",
+    "unchanged": "returned_unchanged",
+}
+
+
 def points_by_person(*, branch_ids: list[int], start: date, end: date) -> list[dict]:
-    """Penalty points given in the period (both days included), per person, most first."""
-    return list(
-        PenaltyPoint.objects.filter(
-            branch_id__in=branch_ids,
-            given_at__gte=local_day_start(start),
-            given_at__lt=local_day_end(end),
+    """Penalty points given in the period (both days included), per person, most first: the
+    KPI registry's penalty points (archives.kpis), each person's per reason."""
+    scope = Scope(tuple(branch_ids), start, end, by_person=True)
+    values = kpi_get("archives.penalty_points").measure(scope)
+    people = User.objects.in_bulk({person for person, _key in values if person is not None})
+    rows = []
+    for person_id, person in people.items():
+        total = values[(person_id, "")].numerator
+        reasons = {
+            column: int(values[(person_id, reason)].numerator)
+            if (person_id, reason) in values
+            else None
+            for column, reason in POINT_COLUMNS.items()
+        }
+        rows.append(
+            {
+                "person": person_id,
+                "person__first_name": person.first_name,
+                "person__last_name": person.last_name,
+                "person__username": person.username,
+                **reasons,
+                "points": int(total),
+            }
         )
-        .values("person", "person__first_name", "person__last_name", "person__username")
-        # The total last: once annotated, "points" names the total, not the column.
-        .annotate(
-            nonconforming=Sum("points", filter=Q(reason="nonconforming")),
-            late=Sum("points", filter=Q(reason="late_rework")),
-            unchanged=Sum("points", filter=Q(reason="returned_unchanged")),
-            points=Sum("points"),
-        )
-        .order_by("-points", "person__username")
-    )
+    return sorted(rows, key=lambda row: (-row["points"], row["person__username"]))
 
 
 def archive_figures(*, branch_ids: list[int], start: date, end: date) -> dict:
-    """The archive figures of DOMAIN §6 for the branches and the period (both days included).
+    """The archive figures of DOMAIN §6 for the branches and the period (both days included),
+    each the KPI registry's (archives.kpis: one computation of each) measured over the period.
 
     - completeness: of the sections of the period's deliveries and closed work orders that
-      are due (their due time passed) or already complete, those complete now; a section
-      still within its submission time counts once it is complete. The goal is 99% or more;
+      are due (their due time passed) or already complete, those complete now. The goal is
+      99% or more;
     - nonconforming documents: documents returned in the period;
-    - missing reports: open now, and of them past their 2 days;
+    - missing reports: open at the period's end (now, for a period up to today), and of them
+      past their 2 days;
     - penalty points per person given in the period.
     """
-    now = timezone.now()
-    since, until = local_day_start(start), min(local_day_end(end), now)
-    due = (
-        FileSection.objects.filter(
-            vehicle_file__branch_id__in=branch_ids, period_on__gte=start, period_on__lte=end
-        )
-        .filter(Q(due_at__lt=now) | Q(complete=True))
-        .exclude(vehicle_file__status=FileStatus.DISPOSED)
-    )
-    sections = due.aggregate(total=Count("pk"), complete=Count("pk", filter=Q(complete=True)))
-    nonconforming = Nonconformity.objects.filter(
-        branch_id__in=branch_ids, returned_at__gte=since, returned_at__lt=until
-    ).count()
-    reports = MissingArchiveReport.objects.filter(
-        branch_id__in=branch_ids, resolved_at__isnull=True
-    ).aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_by__lt=timezone.now())))
-    completeness = ratio(sections["complete"], sections["total"])
+    scope = Scope(tuple(branch_ids), start, end)
+    sections = kpi_get("archives.completeness").measure(scope)[(None, "")]
+    nonconforming = kpi_get("archives.nonconforming").measure(scope)[(None, "")]
+    reports = kpi_get("archives.missing_reports").measure(scope)
+    overdue = reports.get((None, "overdue"))
+    completeness = kpi_get("archives.completeness").value(sections)
     return {
-        "sections_due": sections["total"],
-        "sections_complete": sections["complete"],
+        "sections_due": int(sections.denominator),
+        "sections_complete": int(sections.numerator),
         "completeness": completeness,
         "meets_goal": completeness is not None and completeness >= COMPLETENESS_GOAL,
         "goal": COMPLETENESS_GOAL,
-        "nonconforming": nonconforming,
-        "missing_open": reports["open"],
-        "missing_overdue": reports["overdue"],
+        "nonconforming": int(nonconforming.numerator),
+        "missing_open": int(reports[(None, "")].numerator),
+        "missing_overdue": int(overdue.numerator) if overdue else 0,
         "points": points_by_person(branch_ids=branch_ids, start=start, end=end),
     }
 

@@ -1,7 +1,17 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Branch, DealerGroup, Heartbeat, IdempotencyRecord, JobRun, PiiAccess, Staff
+from .models import (
+    Branch,
+    DealerGroup,
+    Heartbeat,
+    IdempotencyRecord,
+    JobRun,
+    KpiSnapshot,
+    KpiTarget,
+    PiiAccess,
+    Staff,
+)
 
 
 class ReadOnlyLinesInline(admin.TabularInline):
@@ -103,3 +113,31 @@ class JobRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(KpiSnapshot)
+class KpiSnapshotAdmin(admin.ModelAdmin):
+    """Derived by the nightly job: read here, never edited (rerun the job or the backfill)."""
+
+    list_display = ["day", "branch", "code", "key", "person", "numerator", "denominator"]
+    list_filter = ["branch", "code"]
+    date_hierarchy = "day"
+    search_fields = ["code", "key"]
+    list_select_related = ["branch", "person"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(KpiTarget)
+class KpiTargetAdmin(SimpleHistoryAdmin):
+    list_display = ["month", "branch", "code", "person", "value"]
+    list_filter = ["branch", "code", "month"]
+    list_select_related = ["branch", "person"]
+    raw_id_fields = ["person"]

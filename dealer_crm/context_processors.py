@@ -6,9 +6,18 @@ from .models import Branch
 from .notifications import unread_count
 from .scoping import branch_ids_for, working_branch
 
-# Menus of (label, url name, permission needed to see the entry). A menu the user sees one
-# entry of is a plain link.
+# Menus of (label, url name, permission needed to see the entry, None for every user). A menu
+# the user sees one entry of is a plain link.
 NAVIGATION = [
+    (
+        _("Figures"),
+        [
+            (_("Dashboard"), "figures", None),
+            (_("Targets"), "figures-targets", "dealer_crm.view_kpitarget"),
+            (_("Monthly report"), "figures-monthly", "dealer_crm.view_kpitarget"),
+            (_("Definitions"), "kpi-definitions", None),
+        ],
+    ),
     (
         _("Sales"),
         [
@@ -114,7 +123,7 @@ def navigation(request) -> dict:
         items = [
             {"label": label, "url": reverse(name), "active": False}
             for label, name, permission in entries
-            if user.has_perm(permission)
+            if permission is None or user.has_perm(permission)
         ]
         if items:
             menus.append({"label": menu_label, "items": items})

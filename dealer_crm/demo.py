@@ -873,6 +873,20 @@ def _counts(group: DealerGroup) -> dict:
     }
 
 
+# The days of figures the demo computes at its load (the dashboards read the nightly
+# snapshots): the last two weeks to yesterday; `manage.py kpi_backfill` computes more.
+DEMO_FIGURE_DAYS = 14
+
+
+def _figures_backfill(branches: list[Branch], stdout: TextIO | None) -> None:
+    from .kpis import kpi_snapshots_backfill
+
+    yesterday = timezone.localdate() - timedelta(days=1)
+    start = yesterday - timedelta(days=DEMO_FIGURE_DAYS - 1)
+    rows = kpi_snapshots_backfill(start=start, end=yesterday, branches=branches)
+    _say(stdout, f"Figures computed for {start} to {yesterday}: {rows} snapshot rows.")
+
+
 def demo_data_load(*, stdout: TextIO | None = None) -> dict:
     """Load the demo dealer group, its staff and customers; do nothing if it is loaded.
 
@@ -952,6 +966,7 @@ def demo_data_load(*, stdout: TextIO | None = None) -> dict:
         care_demo_create(branches=list(branches.values()), users=users)
         counts = _counts(dealer_group)
 
+    _figures_backfill(list(branches.values()), stdout)
     seconds = round(time.monotonic() - started, 2)
     _say(
         stdout,

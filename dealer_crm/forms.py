@@ -1,6 +1,7 @@
 """Form helpers shared by every app's pages."""
 
 from django import forms
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -85,3 +86,38 @@ class FiguresForm(BootstrapFormMixin, forms.Form):
         elif (end - start).days >= MAX_PERIOD_DAYS:
             self.add_error("start", _("A period covers at most five years."))
         return data
+
+
+class KpiTargetForm(BootstrapFormMixin, forms.Form):
+    """A month's target of a figure for a branch, or one person in it."""
+
+    code = forms.ChoiceField(label=_("Figure"))
+    branch = forms.ModelChoiceField(label=_("Branch"), queryset=Branch.objects.none())
+    person = forms.ModelChoiceField(
+        label=_("Person"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("The whole branch"),
+    )
+    month = forms.DateField(
+        label=_("Month"),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput({"type": "month"}, "%Y-%m"),
+    )
+    value = forms.DecimalField(
+        label=_("Target"),
+        max_digits=20,
+        decimal_places=4,
+        help_text=_("A rate's target is a share: 0.99 for 99%."),
+    )
+
+    def __init__(self, *args, user, figures, **kwargs):
+        super().__init__(*args, **kwargs)
+        branch_ids = branch_ids_for(user)
+        self.fields["code"].choices = [(kpi.code, kpi.name) for kpi in figures]
+        self.fields["branch"].queryset = Branch.objects.filter(pk__in=branch_ids).order_by("code")
+        self.fields["person"].queryset = (
+            User.objects.filter(is_active=True, staff__branches__in=branch_ids)
+            .distinct()
+            .order_by("username")
+        )

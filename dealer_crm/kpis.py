@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import autodiscover_modules
@@ -669,6 +670,7 @@ register(
     Kpi(
         code="network.key_dealer_ratio",
         name=_("Key-dealer ratio"),
+        # xgettext:no-python-format
         definition=_("Per region: key outlets ÷ own outlets; 30–40% is healthy."),
         unit=Unit.PERCENT,
         direction=Direction.NEUTRAL,
@@ -683,3 +685,202 @@ register(
         **NETWORK,
     ),
 )
+
+
+# --- Reading for the dashboards: closed days, several branches, series, persons ----------------
+
+
+def closed_end(end: date, today: date | None = None) -> date:
+    """The last day of a period the nightly job has closed: yesterday at the latest."""
+    today = today or timezone.localdate(timezone.now(), LOCAL_TIME_ZONE)
+    return min(end, today - timedelta(days=1))
+
+
+def _grouped_days(kpis: list[Kpi], branch_ids, start: date, last: date, by: str, person=None):
+    """One query: each figure's and key's snapshot numbers from `start` to `last`, apart per
+    `by` (branch_id or person_id); `person` None reads the branches' rows, "any" the persons'."""
+    found: dict = defaultdict(lambda: defaultdict(dict))
+    if start > last or not kpis:
+        return found
+    persons = {"person__isnull": person is None}
+    rows = (
+        KpiSnapshot.objects.filter(
+            code__in=[kpi.code for kpi in kpis],
+            branch_id__in=list(branch_ids),
+            day__gte=start,
+            day__lte=last,
+            **persons,
+        )
+        .order_by()
+        .values(by, "code", "key")
+        .annotate(
+            n=Sum("numerator"),
+            d=Sum("denominator"),
+            last_n=Sum("numerator", filter=Q(day=last)),
+            last_d=Sum("denominator", filter=Q(day=last)),
+        )
+    )
+    for row in rows:
+        found[row[by]][row["code"]][row["key"]] = _Days(
+            row["n"], row["d"], row["last_n"], row["last_d"]
+        )
+    return found
+
+
+def _added(parts: Iterable[dict[str, dict[str, _Days]]]) -> dict[str, dict[str, _Days]]:
+    """Several branches' numbers as one: sums and last days added up."""
+    total: dict[str, dict[str, _Days]] = defaultdict(dict)
+    for part in parts:
+        for code, keys in part.items():
+            for key, days in keys.items():
+                slot = total[code].setdefault(key, _Days(last_n=None, last_d=None))
+                slot.add(days.sum_n, days.sum_d)
+                if days.last_n is not None:
+                    slot.last_n = (slot.last_n or ZERO) + days.last_n
+                if days.last_d is not None:
+                    slot.last_d = (slot.last_d or ZERO) + days.last_d
+    return total
+
+
+def _closed_figures(kpis, days_by_code, start, last) -> dict[str, Figure]:
+    counted = max((last - start).days + 1, 0)
+    return {
+        kpi.code: (
+            _figure(kpi, days_by_code.get(kpi.code, {}), counted)
+            if kpi.measure is not None
+            else Figure(None, None, None)
+        )
+        for kpi in kpis
+    }
+
+
+def kpi_values_by_branch(
+    codes: Iterable[str],
+    branch_ids: Iterable[int],
+    start: date,
+    end: date,
+    today: date | None = None,
+) -> tuple[dict[int, dict[str, KpiReading]], dict[str, KpiReading]]:
+    """The figures of each branch and of the branches together over the period's closed days
+    (to yesterday; a dashboard reads the nightly snapshots only), with the same days last year
+    and the month's targets: three queries whatever the branches or the period's length.
+    Returns ({branch id: {code: reading}}, {code: the branches' total reading})."""
+    today = today or timezone.localdate(timezone.now(), LOCAL_TIME_ZONE)
+    end = closed_end(end, today)
+    registry = kpi_registry()
+    kpis = [registry[code] for code in codes]
+    branch_ids = list(branch_ids)
+    previous_start, previous_end = same_period_last_year(start, end)
+    current = _grouped_days(kpis, branch_ids, start, end, "branch_id")
+    previous = _grouped_days(kpis, branch_ids, previous_start, previous_end, "branch_id")
+    targets: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    month = start.replace(day=1)
+    with_targets = [kpi.code for kpi in kpis if kpi.targets]
+    if start == month and end < add_months(month, 1) and with_targets and start <= end:
+        for target in KpiTarget.objects.filter(
+            code__in=with_targets, branch_id__in=branch_ids, month=month, person__isnull=True
+        ).values("branch_id", "code", "value"):
+            targets[target["branch_id"]][target["code"]] = target["value"]
+
+    def readings(now, before, goals) -> dict[str, KpiReading]:
+        figures = _closed_figures(kpis, now, start, end)
+        earlier = _closed_figures(kpis, before, previous_start, previous_end)
+        return {
+            kpi.code: KpiReading(
+                kpi=kpi, start=start, end=end, current=figures[kpi.code],
+                previous=earlier[kpi.code], previous_start=previous_start,
+                previous_end=previous_end, target=goals.get(kpi.code),
+            )
+            for kpi in kpis
+        }  # fmt: skip
+
+    by_branch = {
+        branch_id: readings(current.get(branch_id, {}), previous.get(branch_id, {}),
+                            targets.get(branch_id, {}))
+        for branch_id in branch_ids
+    }  # fmt: skip
+    # The group's target: a count's add up over the branches that have one each; a rate's
+    # only when there is one branch.
+    group_targets = {}
+    for kpi in kpis:
+        values = [targets[b][kpi.code] for b in branch_ids if kpi.code in targets.get(b, {})]
+        if values and (
+            len(branch_ids) == 1 or (kpi.unit == Unit.COUNT and len(values) == len(branch_ids))
+        ):
+            group_targets[kpi.code] = sum(values, ZERO)
+    total = readings(
+        _added(current[b] for b in branch_ids if b in current),
+        _added(previous[b] for b in branch_ids if b in previous),
+        group_targets,
+    )
+    return by_branch, total
+
+
+def kpi_by_person(
+    codes: Iterable[str], branch_ids: Iterable[int], start: date, end: date, today=None
+) -> dict[str, dict[int, Figure]]:
+    """Each per-person figure's value per person over the period's closed days: one query."""
+    today = today or timezone.localdate(timezone.now(), LOCAL_TIME_ZONE)
+    end = closed_end(end, today)
+    registry = kpi_registry()
+    kpis = [registry[code] for code in codes if registry[code].per_person]
+    rows = _grouped_days(kpis, branch_ids, start, end, "person_id", person="any")
+    values: dict[str, dict[int, Figure]] = defaultdict(dict)
+    for person_id, by_code in rows.items():
+        for kpi, figure in _closed_figures(kpis, by_code, start, end).items():
+            if figure.value is not None:
+                values[kpi][person_id] = figure
+    return values
+
+
+def kpi_series(
+    codes: Iterable[str],
+    branch_ids: Iterable[int],
+    months: list[date],
+    today: date | None = None,
+) -> dict[str, list[Decimal | None]]:
+    """Each figure's value per month (first days in `months`; a month in progress to
+    yesterday) over the branches, from the snapshots in one query; None where no day of the
+    month has been computed."""
+    today = today or timezone.localdate(timezone.now(), LOCAL_TIME_ZONE)
+    registry = kpi_registry()
+    kpis = [registry[code] for code in codes]
+    series: dict[str, list[Decimal | None]] = {kpi.code: [None] * len(months) for kpi in kpis}
+    spans = [
+        (month, closed_end(add_months(month, 1) - timedelta(days=1), today)) for month in months
+    ]
+    spans = [(first, last) for first, last in spans if first <= last]
+    if not kpis or not spans:
+        return series
+    rows = (
+        KpiSnapshot.objects.filter(
+            code__in=[kpi.code for kpi in kpis],
+            branch_id__in=list(branch_ids),
+            person__isnull=True,
+            day__gte=min(first for first, _last in spans),
+            day__lte=max(last for _first, last in spans),
+        )
+        .annotate(month=TruncMonth("day"))
+        .order_by()
+        .values("month", "code", "key")
+        .annotate(
+            n=Sum("numerator"),
+            d=Sum("denominator"),
+            last_n=Sum("numerator", filter=Q(day__in=[last for _first, last in spans])),
+            last_d=Sum("denominator", filter=Q(day__in=[last for _first, last in spans])),
+        )
+    )
+    found: dict = defaultdict(lambda: defaultdict(dict))
+    for row in rows:
+        month = row["month"]
+        month = month.date() if hasattr(month, "date") else month
+        found[month][row["code"]][row["key"]] = _Days(
+            row["n"], row["d"], row["last_n"], row["last_d"]
+        )
+    index = {month: position for position, month in enumerate(months)}
+    for first, last in spans:
+        if first not in found:
+            continue
+        for code, figure in _closed_figures(kpis, found[first], first, last).items():
+            series[code][index[first]] = figure.value
+    return series

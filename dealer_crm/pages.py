@@ -11,6 +11,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
+from .filters import YesNoSelect
 from .forms import bootstrap_widgets
 
 T = TypeVar("T")
@@ -66,8 +67,10 @@ def paginate(request, queryset: QuerySet, default_size: int = 25) -> Page:
 
 
 def yes_no_choices(filterset, name: str, yes: str, no: str) -> None:
-    """A yes / no filter reads as the page's words rather than Unknown / Yes / No."""
-    filterset.form.fields[name].widget.choices = [("", _("All")), ("true", yes), ("false", no)]
+    """A yes / no filter reads as the page's words rather than Unknown / Yes / No (and keeps
+    the choice made selected)."""
+    field = filterset.form.fields[name]
+    field.widget = YesNoSelect(yes, no, attrs=field.widget.attrs)
 
 
 def all_choice(filterset, *names: str) -> None:

@@ -188,6 +188,14 @@ CARE_MANAGE = CARE_WRITE + [
     "care.change_loyaltyrule",
 ]
 
+# Managers set the monthly targets of the figures (dealer_crm.targets).
+KPI_TARGETS = [
+    "dealer_crm.view_kpitarget",
+    "dealer_crm.add_kpitarget",
+    "dealer_crm.change_kpitarget",
+    "dealer_crm.delete_kpitarget",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.SALES_CONSULTANT: CUSTOMER_WRITE + SALES_WRITE + ARCHIVE_FILING + CARE_RECORD,
     Role.SALES_MANAGER: CUSTOMER_WRITE
@@ -224,7 +232,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + ARCHIVE_MANAGE
     + CARE_MANAGE
     + ["parts.approve_stocktake", "service.quality_check_workorder", "service.release_workorder"]
-    + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
+    + ["dealer_crm.view_staff", "dealer_crm.view_branch"]
+    + KPI_TARGETS,
     Role.GROUP_MANAGER: CUSTOMER_MANAGE
     + SALES_MANAGE
     + PARTS_READ
@@ -232,7 +241,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + FLEET_MANAGE
     + ARCHIVE_MANAGE
     + CARE_MANAGE
-    + ["dealer_crm.view_staff", "dealer_crm.view_branch"],
+    + ["dealer_crm.view_staff", "dealer_crm.view_branch"]
+    + KPI_TARGETS,
     Role.INTEGRATION: CUSTOMER_WRITE
     + SALES_WRITE
     + PARTS_WRITE

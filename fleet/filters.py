@@ -4,7 +4,7 @@ import django_filters as filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from dealer_crm.filters import BranchScopedFilterSet
+from dealer_crm.filters import BranchScopedFilterSet, LocalDayFilter
 
 from .choices import DealStage, ProtectionStatus, RequestStatus
 from .models import (
@@ -58,6 +58,13 @@ class DiscountRequestFilter(BranchScopedFilterSet):
     status = filters.MultipleChoiceFilter(choices=RequestStatus.choices, label=_("Status"))
     overdue = filters.BooleanFilter(
         field_name="overdue_flagged_at", lookup_expr="isnull", exclude=True, label=_("Overdue")
+    )
+    # The requests decided in a period (the approvals-within-48-hours figure's drill-down).
+    decided_after = LocalDayFilter(
+        field_name="decided_at", lookup_expr="gte", label=_("Decided on or after")
+    )
+    decided_before = LocalDayFilter(
+        field_name="decided_at", lookup_expr="lte", label=_("Decided on or before")
     )
 
     class Meta:

@@ -5,6 +5,8 @@ of each — pipeline value, protected accounts, tier attainment and approvals wi
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.kpis import LEVEL, Area, Direction, Kpi, Measure, Scope, Unit, one_value, register
@@ -83,6 +85,43 @@ def approvals_in_time(scope: Scope):
     return one_value(total)
 
 
+# --- The records behind a value: the fleet lists filtered to the scope --------------------------
+
+
+def _list(name: str, scope: Scope, *query: tuple[str, str], branch: bool = True) -> str:
+    one_branch = branch and len(scope.branch_ids) == 1
+    query += (("branch", str(scope.branch_ids[0])),) if one_branch else ()
+    return f"{reverse(name)}?{urlencode(query)}"
+
+
+def open_deals(scope: Scope) -> str:
+    return _list("fleet:deal-list", scope, *(("stage", stage) for stage in OPEN_DEAL_STAGES))
+
+
+def protected(scope: Scope) -> str:
+    return _list("fleet:account-list", scope, ("status", ProtectionStatus.PROTECTED.value))
+
+
+def accounts(scope: Scope) -> str:
+    return _list("fleet:account-list", scope)
+
+
+def decided_requests(scope: Scope) -> str:
+    """The discount requests decided in the period (the list shows one kind at a time; the
+    special-configuration requests are its other tab). The list has no branch filter: it
+    shows the user's branches."""
+    return _list(
+        "fleet:request-list",
+        scope,
+        ("kind", "discount"),
+        ("status", RequestStatus.APPROVED.value),
+        ("status", RequestStatus.REFUSED.value),
+        ("decided_after", scope.start.isoformat()),
+        ("decided_before", scope.end.isoformat()),
+        branch=False,
+    )
+
+
 FLEET = {"area": Area.FLEET, "app": "fleet", "permission": "fleet.view_fleetdeal"}
 
 register(
@@ -101,6 +140,7 @@ register(
         key_labels=lambda: {stage: DealStage(stage).label for stage in OPEN_DEAL_STAGES},
         history=False,
         places="0.01",
+        records=open_deals,
         **FLEET,
     ),
     Kpi(
@@ -115,6 +155,7 @@ register(
         aggregation=LEVEL,
         history=False,
         places="1",
+        records=protected,
         **FLEET,
     ),
     Kpi(
@@ -132,6 +173,7 @@ register(
         breakdown=_("Fleet account"),
         history=False,
         live=False,
+        records=accounts,
         **FLEET,
     ),
     Kpi(
@@ -144,6 +186,7 @@ register(
         unit=Unit.PERCENT,
         direction=Direction.HIGHER,
         measure=approvals_in_time,
+        records=decided_requests,
         **FLEET,
     ),
 )

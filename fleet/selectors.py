@@ -3,22 +3,19 @@
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 
 from dealer_crm.figures import ratio
+from dealer_crm.kpis import Scope, kpi_get
 from dealer_crm.periods import local_day_end, local_day_start
 
-from .choices import OPEN_DEAL_STAGES, DealStage, ProtectionStatus, RequestStatus
+from .choices import OPEN_DEAL_STAGES, DealStage
 from .models import (
     ZERO,
-    DiscountRequest,
     FleetAccount,
     FleetAgreement,
     FleetDeal,
-    SpecialConfigurationRequest,
 )
-from .services import delivered_units_counted
 
 
 def settlement_statement(*, deal: FleetDeal) -> dict:
@@ -42,34 +39,35 @@ def settlement_statement(*, deal: FleetDeal) -> dict:
 def fleet_figures(*, branch_ids: list[int], start: date, end: date) -> dict:
     """The fleet figures of DOMAIN §5 for the branches and the period (both days included).
 
-    - pipeline: expected value and count of the open deals now, by stage;
-    - protected accounts now, and protections that lapsed in the period;
-    - tier attainment: per account with an agreement valid on the period's last day, the units
-      delivered that count toward its tiers (as pricing counts them) against the units agreed;
-    - approvals within 48 hours: requests decided in the period by their due time / decided;
-    - win rate: deals won / (won + lost), of the deals closed in the period.
+    Pipeline value per stage, protected accounts, tier attainment per account and approvals
+    within 48 hours are the KPI registry's (fleet.kpis: one computation of each); the deals
+    per stage, the protections that lapsed and the win rate (deals won / (won + lost), of the
+    deals closed in the period), which the registry does not hold, are counted here.
     """
     since, until = local_day_start(start), local_day_end(end)
-    by_stage = {
-        row["stage"]: row
-        for row in FleetDeal.objects.filter(branch_id__in=branch_ids, stage__in=OPEN_DEAL_STAGES)
-        .values("stage")
-        .annotate(deals=Count("pk"), value=Coalesce(Sum("expected_value"), ZERO))
+    scope = Scope(tuple(branch_ids), start, end)
+    values = kpi_get("fleet.pipeline_value").measure(scope)
+    deals = dict(
+        FleetDeal.objects.filter(branch_id__in=branch_ids, stage__in=OPEN_DEAL_STAGES)
+        .values_list("stage")
+        .annotate(deals=Count("pk"))
         .order_by()
-    }
+    )
     pipeline = [
         {
             "stage": stage,
             "label": DealStage(stage).label,
-            "deals": by_stage.get(stage, {}).get("deals", 0),
-            "value": by_stage.get(stage, {}).get("value", ZERO),
+            "deals": deals.get(stage, 0),
+            "value": values[(None, stage)].numerator if (None, stage) in values else ZERO,
         }
         for stage in OPEN_DEAL_STAGES
     ]
-    accounts = FleetAccount.objects.filter(branch_id__in=branch_ids).aggregate(
-        protected=Count("pk", filter=Q(status=ProtectionStatus.PROTECTED)),
-        lapses=Count("pk", filter=Q(lapsed_at__gte=since, lapsed_at__lt=until)),
-    )
+    protected = kpi_get("fleet.protected_accounts").measure(scope)[(None, "")]
+    lapses = FleetAccount.objects.filter(
+        branch_id__in=branch_ids, lapsed_at__gte=since, lapsed_at__lt=until
+    ).count()
+    per_account = kpi_get("fleet.tier_attainment").measure(scope)
+    # The agreements the registry measured (valid on the period's last day), to name them.
     agreements = (
         FleetAgreement.objects.filter(
             account__branch_id__in=branch_ids, signed_on__lte=end, valid_until__gte=end
@@ -80,28 +78,18 @@ def fleet_figures(*, branch_ids: list[int], start: date, end: date) -> dict:
     )
     attainment = []
     for agreement in agreements:
-        # Counted as pricing counts them: the organization's units, special deals left out.
-        delivered = delivered_units_counted(agreement.account, agreement)
+        counted = per_account[(None, str(agreement.account_id))]
         attainment.append(
             {
                 "account": agreement.account,
                 "agreement": agreement,
-                "delivered": delivered,
-                "agreed": agreement.agreed_units,
-                "ratio": ratio(delivered, agreement.agreed_units),
+                "delivered": int(counted.numerator),
+                "agreed": int(counted.denominator),
+                "ratio": ratio(counted.numerator, counted.denominator),
             }
         )
     attainment.sort(key=lambda row: row["account"].name)
-    decided, in_time = 0, 0
-    for model in (DiscountRequest, SpecialConfigurationRequest):
-        counted = model.objects.filter(
-            deal__branch_id__in=branch_ids,
-            status__in=[RequestStatus.APPROVED, RequestStatus.REFUSED],
-            decided_at__gte=since,
-            decided_at__lt=until,
-        ).aggregate(decided=Count("pk"), in_time=Count("pk", filter=Q(decided_at__lte=F("due_by"))))
-        decided += counted["decided"]
-        in_time += counted["in_time"]
+    approvals = kpi_get("fleet.approvals_in_time").measure(scope)[(None, "")]
     closed = FleetDeal.objects.filter(
         branch_id__in=branch_ids, closed_at__gte=since, closed_at__lt=until
     ).aggregate(
@@ -112,14 +100,14 @@ def fleet_figures(*, branch_ids: list[int], start: date, end: date) -> dict:
         "start": start,
         "end": end,
         "pipeline": pipeline,
-        "pipeline_value": sum((row["value"] for row in pipeline), ZERO),
+        "pipeline_value": values[(None, "")].numerator,
         "pipeline_deals": sum(row["deals"] for row in pipeline),
-        "protected": accounts["protected"],
-        "lapses": accounts["lapses"],
+        "protected": int(protected.numerator),
+        "lapses": lapses,
         "attainment": attainment,
-        "decided": decided,
-        "decided_in_time": in_time,
-        "approval_rate": ratio(in_time, decided),
+        "decided": int(approvals.denominator),
+        "decided_in_time": int(approvals.numerator),
+        "approval_rate": kpi_get("fleet.approvals_in_time").value(approvals),
         "won": closed["won"],
         "lost": closed["lost"],
         "win_rate": ratio(closed["won"], closed["won"] + closed["lost"]),

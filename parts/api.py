@@ -877,8 +877,7 @@ class PurchaseOrderViewSet(PartsViewSet):
         Prefetch("lines", queryset=PurchaseOrderLine.objects.select_related("part"))
     )
     serializer_class = PurchaseOrderSerializer
-    filterset_class = PurchaseOrderFilter
-    search_fields = ["supplier__name", "note"]
+    filterset_class = PurchaseOrderFilter  # its `search` finds numbers, suppliers and parts
     ordering_fields = ["id", "created_at", "expected_on", "ordered_at"]
     command_permissions = {
         "place": ["parts.change_purchaseorder"],
@@ -944,8 +943,7 @@ class ReceiptViewSet(PartsViewSet):
         Prefetch("lines", queryset=ReceiptLine.objects.select_related("part"))
     )
     serializer_class = ReceiptSerializer
-    filterset_class = ReceiptFilter
-    search_fields = ["delivery_note", "note", "purchase_order__supplier__name"]
+    filterset_class = ReceiptFilter  # its `search` finds numbers, delivery notes and suppliers
     ordering_fields = ["id", "checked_at", "registered_at"]
     command_permissions = {"register": ["parts.change_receipt"]}
 

@@ -6,7 +6,10 @@ moment is its ledger's: every move's quantity × unit cost before it."""
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Case, Count, DateField, F, IntegerField, Max, Q, Sum, Value, When
+from django.db.models.functions import ExtractDay, TruncDate
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.kpis import (
@@ -23,6 +26,7 @@ from dealer_crm.kpis import (
     register,
     tally,
 )
+from dealer_crm.periods import LOCAL_TIME_ZONE
 
 from .choices import IssueKind, StocktakeStatus
 from .models import ZERO, LostSale, PartIssueLine, StockMove, StocktakeLine
@@ -69,16 +73,39 @@ def fill_rate(scope: Scope):
     return one_value(Measure(Decimal(served), Decimal(served + lost)))
 
 
+def _days(scope: Scope) -> int:
+    return (scope.end - scope.start).days + 1
+
+
+def _average_value(scope: Scope) -> Decimal:
+    """The average of the stock's value at the end of each day of the scope, in one query:
+    a move before the scope counts in every day's value, one within it from its own day on."""
+    days = _days(scope)
+    moved_on = TruncDate("at", tzinfo=LOCAL_TIME_ZONE)
+    days_held = Case(
+        When(at__lt=scope.since, then=Value(days)),
+        default=ExtractDay(Value(scope.end, output_field=DateField()) - moved_on) + 1,
+        output_field=IntegerField(),
+    )
+    held = (
+        _moves(scope)
+        .filter(at__lt=scope.until)
+        .aggregate(total=Sum(F("quantity") * F("unit_cost") * days_held, output_field=VALUE))
+    )["total"]
+    return (held or ZERO) / days
+
+
 def turnover(scope: Scope):
-    """A day's cost used over the stock's value at its end: a period divides what it used by
-    its days' average stock value."""
-    return one_value(Measure(_cost_used(scope), _value_at(scope, scope.until)))
+    """The cost used over the average of the stock's value at each day's end: a day's is its
+    cost used over its closing value; a period divides what it used by its days' average (a
+    scope of several days gives the period's value directly, as the figures page reads it)."""
+    return one_value(Measure(_cost_used(scope), _average_value(scope)))
 
 
 def days_of_stock(scope: Scope):
-    """The stock's value at the day's end over the cost used that day: a period divides its
-    last day's stock by the average cost used per day."""
-    return one_value(Measure(_value_at(scope, scope.until), _cost_used(scope)))
+    """The stock's value at the scope's end over the average cost used per day of it (a day's
+    is its own cost used)."""
+    return one_value(Measure(_value_at(scope, scope.until), _cost_used(scope) / _days(scope)))
 
 
 def _dead_stock(scope: Scope) -> dict:
@@ -121,6 +148,51 @@ def stocktake_accuracy(scope: Scope):
     )
 
 
+# --- The records behind a value: the stockroom's lists filtered to the scope --------------------
+
+
+def _list(name: str, scope: Scope, *query: tuple[str, str], fragment: str = "") -> str:
+    query += (("branch", str(scope.branch_ids[0])),) if len(scope.branch_ids) == 1 else ()
+    return f"{reverse(name)}?{urlencode(query)}{fragment}"
+
+
+def _period(scope: Scope) -> tuple[tuple[str, str], ...]:
+    return ("since", scope.start.isoformat()), ("until", scope.end.isoformat())
+
+
+def lost_sales(scope: Scope) -> str:
+    """The requests the stock could not serve: what keeps the fill rate under 100%."""
+    return _list("parts:lost-sale-list", scope, *_period(scope))
+
+
+def parts_used(scope: Scope) -> str:
+    """The ledger's issues, counter sales and returns of the period: the cost used."""
+    return _list(
+        "parts:move-list", scope, *(("kind", kind.value) for kind in CONSUMING_MOVES),
+        *_period(scope),
+    )  # fmt: skip
+
+
+def stock_on_shelf(scope: Scope) -> str:
+    return _list("parts:stock-list", scope, ("in_stock", "true"))
+
+
+def dead_stock_parts(scope: Scope) -> str:
+    """The figures page's dead-stock table of the period's end."""
+    return _list(
+        "parts:figures",
+        scope,
+        ("period", "custom"),
+        ("start", scope.start.isoformat()),
+        ("end", scope.end.isoformat()),
+        fragment="#dead-stock",
+    )
+
+
+def posted_stocktakes(scope: Scope) -> str:
+    return _list("parts:stocktake-list", scope, ("status", StocktakeStatus.POSTED.value))
+
+
 PARTS = {"area": Area.PARTS, "app": "parts", "permission": "parts.view_stockmove"}
 
 register(
@@ -134,6 +206,7 @@ register(
         unit=Unit.PERCENT,
         direction=Direction.HIGHER,
         measure=fill_rate,
+        records=lost_sales,
         **PARTS,
     ),
     Kpi(
@@ -148,6 +221,7 @@ register(
         measure=turnover,
         aggregation=Aggregation(Over.SUM, Over.AVERAGE),
         places="0.01",
+        records=parts_used,
         **PARTS,
     ),
     Kpi(
@@ -162,6 +236,7 @@ register(
         measure=days_of_stock,
         aggregation=Aggregation(Over.LAST, Over.AVERAGE),
         places="0.1",
+        records=stock_on_shelf,
         **PARTS,
     ),
     Kpi(
@@ -175,6 +250,7 @@ register(
         measure=dead_stock_lines,
         aggregation=LEVEL,
         places="1",
+        records=dead_stock_parts,
         **PARTS,
     ),
     Kpi(
@@ -189,6 +265,7 @@ register(
         measure=dead_stock_value,
         aggregation=LEVEL,
         places="0.01",
+        records=dead_stock_parts,
         **PARTS,
     ),
     Kpi(
@@ -201,6 +278,7 @@ register(
         unit=Unit.PERCENT,
         direction=Direction.HIGHER,
         measure=stocktake_accuracy,
+        records=posted_stocktakes,
         **PARTS,
     ),
 )

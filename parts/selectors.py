@@ -21,21 +21,17 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Round
 
-from dealer_crm.figures import ratio
-from dealer_crm.periods import local_day_end, local_day_start
+from dealer_crm.kpis import Scope, kpi_get
+from dealer_crm.periods import local_day_end
 
-from .choices import IssueKind, StocktakeStatus
 from .models import (
     ZERO,
     Bin,
-    LostSale,
-    PartIssueLine,
     PartStock,
     StockMove,
     Stocktake,
     StocktakeLine,
 )
-from .services import CONSUMING_MOVES
 
 # A part on the shelf with no move for this long is dead stock (呆滞库存).
 DEAD_STOCK_DAYS = 365
@@ -91,78 +87,39 @@ def bin_map(*, branch_id: int) -> list[tuple[str, list[tuple[str, list[BinCell]]
     return [(zone, list(shelves.items())) for zone, shelves in zones.items()]
 
 
-def _value_at(branch_ids: list[int], moment) -> Decimal:
-    """Stock value at a moment: the sum of every move's value before it (moving average)."""
-    value = StockMove.objects.filter(branch_id__in=branch_ids, at__lt=moment).aggregate(
-        total=Sum(F("quantity") * F("unit_cost"), output_field=VALUE)
-    )["total"]
-    return value or ZERO
-
-
 def parts_figures(*, branch_ids: list[int], start: date, end: date) -> dict:
-    """The parts figures of DOMAIN §8 for the branches and the period (both days included).
-
-    - fill rate: lines issued from stock at first request / lines requested (issued lines
-      plus requests not served, the lost sales);
-    - turnover: cost of parts used / average stock value (start and end of the period);
-    - days of stock: stock value at the end / average cost used per day;
-    - dead stock: parts on the shelf with no move in 12 months, count and value;
-    - stocktake accuracy: lines counted equal to the book / lines counted, over the
-      stocktakes approved in the period.
-    """
-    since, until = local_day_start(start), local_day_end(end)
-    days = (end - start).days + 1
-    served = PartIssueLine.objects.filter(
-        issue__branch_id__in=branch_ids,
-        issue__kind__in=[IssueKind.WORK_ORDER, IssueKind.COUNTER_SALE],
-        issue__created_at__gte=since,
-        issue__created_at__lt=until,
-        # An emergency order's hand-over is not served from stock: its request is a lost sale.
-        issue__emergency_order__isnull=True,
-    ).count()
-    lost = LostSale.objects.filter(branch_id__in=branch_ids, at__gte=since, at__lt=until).count()
-    used = -(
-        StockMove.objects.filter(
-            branch_id__in=branch_ids, kind__in=CONSUMING_MOVES, at__gte=since, at__lt=until
-        ).aggregate(total=Sum(F("quantity") * F("unit_cost"), output_field=VALUE))["total"]
-        or ZERO
-    )
-    value_start, value_end = _value_at(branch_ids, since), _value_at(branch_ids, until)
-    average_value = (value_start + value_end) / 2
-    cutoff = until - timedelta(days=DEAD_STOCK_DAYS)
-    recent = StockMove.objects.filter(
-        branch=OuterRef("branch"), part=OuterRef("part"), at__gte=cutoff
-    )
-    dead = (
-        PartStock.objects.filter(branch_id__in=branch_ids, on_hand__gt=0)
-        .exclude(Exists(recent))
-        .aggregate(
-            count=Count("pk"),
-            value=Coalesce(
-                Sum(F("on_hand") * F("average_cost"), output_field=VALUE), ZERO, output_field=VALUE
-            ),
+    """The parts figures of DOMAIN §8 for the branches and the period (both days included),
+    each the KPI registry's (parts.kpis: one computation of each) measured over the period:
+    fill rate, turnover (cost used ÷ the average of each day's closing stock value), days of
+    stock, dead stock (count and value at the period's end) and stocktake accuracy; and the
+    numbers they are made of (lines, cost used, the stock's value at the end)."""
+    scope = Scope(tuple(branch_ids), start, end)
+    measured = {
+        code: kpi_get(f"parts.{code}").measure(scope)[(None, "")]
+        for code in (
+            "fill_rate", "turnover", "days_of_stock", "dead_stock_lines", "dead_stock_value",
+            "stocktake_accuracy",
         )
-    )
-    counted = StocktakeLine.objects.filter(
-        stocktake__branch_id__in=branch_ids,
-        stocktake__status=StocktakeStatus.POSTED,
-        stocktake__approved_at__gte=since,
-        stocktake__approved_at__lt=until,
-    ).aggregate(total=Count("pk"), right=Count("pk", filter=Q(counted_quantity=F("book_quantity"))))
+    }  # fmt: skip
+
+    def value(code: str) -> Decimal | None:
+        return kpi_get(f"parts.{code}").value(measured[code])
+
+    fill, turnover, days = (measured[c] for c in ("fill_rate", "turnover", "days_of_stock"))
     return {
         "start": start,
         "end": end,
-        "lines_requested": served + lost,
-        "lines_served": served,
-        "fill_rate": ratio(served, served + lost),
-        "cost_used": used.quantize(Decimal("0.01")),
-        "stock_value": value_end.quantize(Decimal("0.01")),
-        "turnover": ratio(used, average_value, places="0.01"),
-        "days_of_stock": None if not used else (value_end / (used / days)).quantize(Decimal("0.1")),
-        "dead_stock_count": dead["count"],
-        "dead_stock_value": Decimal(dead["value"]).quantize(Decimal("0.01")),
-        "stocktake_lines": counted["total"],
-        "stocktake_accuracy": ratio(counted["right"], counted["total"]),
+        "lines_requested": int(fill.denominator),
+        "lines_served": int(fill.numerator),
+        "fill_rate": value("fill_rate"),
+        "cost_used": turnover.numerator.quantize(Decimal("0.01")),
+        "stock_value": days.numerator.quantize(Decimal("0.01")),
+        "turnover": value("turnover"),
+        "days_of_stock": value("days_of_stock"),
+        "dead_stock_count": int(measured["dead_stock_lines"].numerator),
+        "dead_stock_value": value("dead_stock_value"),
+        "stocktake_lines": int(measured["stocktake_accuracy"].denominator),
+        "stocktake_accuracy": value("stocktake_accuracy"),
     }
 
 

@@ -38,6 +38,13 @@ class LeadFilter(BranchScopedFilterSet):
     created_before = LocalDayFilter(
         field_name="created_at", lookup_expr="lte", label=_("Created on or before")
     )
+    # The lost leads of a period (a figure's drill-down): by the day they were closed.
+    closed_after = LocalDayFilter(
+        field_name="closed_at", lookup_expr="gte", label=_("Closed on or after")
+    )
+    closed_before = LocalDayFilter(
+        field_name="closed_at", lookup_expr="lte", label=_("Closed on or before")
+    )
     # Drill-down from a funnel figure: the leads that reached the stage.
     stage = filters.ChoiceFilter(
         choices=[(stage.key, stage.label) for stage in FUNNEL_STAGES],
@@ -152,6 +159,13 @@ class OrderFilter(BranchScopedFilterSet):
     )
     status = filters.MultipleChoiceFilter(choices=OrderStatus.choices, label=_("Status"))
     fleet_order = filters.NumberFilter(label=_("Fleet batch"))
+    # The orders handed over in a period (the deliveries figure's drill-down).
+    delivered_after = filters.DateFilter(
+        field_name="delivery__delivered_on", lookup_expr="gte", label=_("Delivered on or after")
+    )
+    delivered_before = filters.DateFilter(
+        field_name="delivery__delivered_on", lookup_expr="lte", label=_("Delivered on or before")
+    )
 
     class Meta:
         model = Order

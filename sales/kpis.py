@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from django.db.models import Case, Count, DateField, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import ExtractDay
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.choices import Role
@@ -119,6 +121,58 @@ def days_in_stock(scope: Scope):
     )
 
 
+# --- The records behind a value: the list pages filtered to the scope ---------------------------
+
+
+def _list(name: str, scope: Scope, *query: tuple[str, str], person: str = "") -> str:
+    """The list page `name` filtered by `query`, the scope's branch (when one) and person."""
+    query += (("branch", str(scope.branch_ids[0])),) if len(scope.branch_ids) == 1 else ()
+    query += ((person, str(scope.person_id)),) if person and scope.person_id else ()
+    return f"{reverse(name)}?{urlencode(query)}"
+
+
+def _leads_of(*stage: tuple[str, str]) -> Callable[[Scope], str]:
+    """The period's leads (a cohort), or those of them that reached a stage."""
+    return lambda scope: _list(
+        "sales:lead-list",
+        scope,
+        ("created_after", scope.start.isoformat()),
+        ("created_before", scope.end.isoformat()),
+        *stage,
+        person="consultant",
+    )
+
+
+def delivered_orders(scope: Scope) -> str:
+    return _list(
+        "sales:order-list",
+        scope,
+        ("delivered_after", scope.start.isoformat()),
+        ("delivered_before", scope.end.isoformat()),
+        person="consultant",
+    )
+
+
+def lost_leads(scope: Scope) -> str:
+    return _list(
+        "sales:lead-list",
+        scope,
+        ("status", LeadStatus.LOST.value),
+        ("closed_after", scope.start.isoformat()),
+        ("closed_before", scope.end.isoformat()),
+        person="consultant",
+    )
+
+
+def traffic_day(scope: Scope) -> str:
+    """The front desk's page of the period's last day (it shows the month's days too)."""
+    return f"{reverse('sales:traffic')}?{urlencode({'day': scope.end.isoformat()})}"
+
+
+def held_stock(scope: Scope) -> str:
+    return _list("sales:stock-list", scope, *(("status", s.value) for s in HELD_STOCK_STATUSES))
+
+
 SALES = {
     "area": Area.SALES,
     "app": "sales",
@@ -146,6 +200,7 @@ register(
         breakdown=_("Source"),
         key_labels=_labels(LeadSource.choices),
         places="1",
+        records=_leads_of(),
         **SALES,
     ),
     Kpi(
@@ -159,6 +214,7 @@ register(
         direction=Direction.HIGHER,
         measure=_conversion("verified_at", None),
         restate_days=COHORT_RESTATE_DAYS,
+        records=_leads_of(),
         **SALES,
     ),
     Kpi(
@@ -174,6 +230,7 @@ register(
         breakdown=_("Visit"),
         key_labels=lambda: dict(TRAFFIC_KEYS),
         places="1",
+        records=traffic_day,
         **{**SALES, "person_roles": (), "own_permission": ""},
     ),
     Kpi(
@@ -187,6 +244,7 @@ register(
         direction=Direction.HIGHER,
         measure=_conversion("test_driven_at", "visited_at"),
         restate_days=COHORT_RESTATE_DAYS,
+        records=_leads_of(("stage", "visited")),
         **SALES,
     ),
     Kpi(
@@ -200,6 +258,7 @@ register(
         direction=Direction.HIGHER,
         measure=_conversion("ordered_at", "visited_at"),
         restate_days=COHORT_RESTATE_DAYS,
+        records=_leads_of(("stage", "visited")),
         **SALES,
     ),
     Kpi(
@@ -214,6 +273,7 @@ register(
         measure=deliveries,
         targets=True,
         places="1",
+        records=delivered_orders,
         **SALES,
     ),
     Kpi(
@@ -226,6 +286,7 @@ register(
         breakdown=_("Lost reason"),
         key_labels=_labels(LostReason.choices),
         places="1",
+        records=lost_leads,
         **SALES,
     ),
     Kpi(
@@ -243,6 +304,7 @@ register(
         key_labels=lambda: {key: label for key, label, _low, _high in STOCK_AGE_BUCKETS},
         history=False,
         places="0.1",
+        records=held_stock,
         **{**SALES, "person_roles": (), "own_permission": ""},
     ),
 )

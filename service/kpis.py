@@ -5,6 +5,8 @@ same)."""
 
 from django.db.models import CharField, Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Concat, TruncDate
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.choices import Role
@@ -99,6 +101,26 @@ def technician_productivity(scope: Scope):
     )
 
 
+# --- The records behind a value: the work-order list filtered to the scope ----------------------
+
+
+def _work_orders(when: str, *query: tuple[str, str], person: bool = True):
+    """The work orders opened (`when` "opened") or settled ("settled") in the scope, of its
+    branch (when one) and its advisor (`person`)."""
+
+    def url(scope: Scope) -> str:
+        found = [
+            (f"{when}_after", scope.start.isoformat()),
+            (f"{when}_before", scope.end.isoformat()),
+            *query,
+        ]
+        found += [("branch", str(scope.branch_ids[0]))] if len(scope.branch_ids) == 1 else []
+        found += [("advisor", str(scope.person_id))] if person and scope.person_id else []
+        return f"{reverse('service:work-order-list')}?{urlencode(found)}"
+
+    return url
+
+
 SERVICE = {
     "area": Area.SERVICE,
     "app": "service",
@@ -120,6 +142,7 @@ register(
         measure=entries,
         targets=True,
         places="1",
+        records=_work_orders("opened"),
         **SERVICE,
     ),
     Kpi(
@@ -134,6 +157,7 @@ register(
         measure=revenue_per_entry,
         targets=True,
         places="0.01",
+        records=_work_orders("settled"),
         **SERVICE,
     ),
     Kpi(
@@ -146,6 +170,7 @@ register(
         direction=Direction.HIGHER,
         measure=labour_hours,
         places="0.01",
+        records=_work_orders("settled"),
         **SERVICE,
     ),
     Kpi(
@@ -155,6 +180,7 @@ register(
         unit=Unit.PERCENT,
         direction=Direction.HIGHER,
         measure=appointment_rate,
+        records=_work_orders("opened"),
         **SERVICE,
     ),
     Kpi(
@@ -167,6 +193,7 @@ register(
         direction=Direction.LOWER,
         measure=comebacks,
         places="1",
+        records=_work_orders("opened", ("comeback", "true")),
         **SERVICE,
     ),
     Kpi(
@@ -181,6 +208,7 @@ register(
         direction=Direction.HIGHER,
         measure=technician_productivity,
         places="0.01",
+        records=_work_orders("settled", person=False),
         **{**SERVICE, "person_roles": (Role.TECHNICIAN,)},
     ),
 )

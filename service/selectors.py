@@ -2,14 +2,14 @@
 the technician board and the service figures."""
 
 from datetime import date
-from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, F, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from customers.models import Vehicle
 from dealer_crm.figures import ratio
+from dealer_crm.kpis import Scope, kpi_get
 from dealer_crm.periods import local_day_end, local_day_start
 
 from .choices import RecommendationStatus, WorkOrderStatus
@@ -89,31 +89,23 @@ def service_figures(
 ) -> dict:
     """The service figures of DOMAIN §8 for the branches and the period (both days included).
 
-    - entries (入库台次): work orders opened;
-    - revenue per entry (单车产值): settled totals / work orders settled;
-    - labour hours sold, and the parts / labour mix, of the work orders settled;
-    - appointment rate: entries that came from an appointment / entries;
-    - comebacks: entries flagged as a repeat of a repair within 30 days;
-    - technician productivity: hours sold per technician.
+    Entries (入库台次), revenue per entry (单车产值), labour hours sold, the appointment rate and
+    comebacks are the KPI registry's (service.kpis: one computation of each), measured over
+    the period; the parts / labour mix and the hours per technician, which the registry does
+    not hold, are counted here over the same settlements.
     """
     since, until = local_day_start(start), local_day_end(end)
+    scope = Scope(tuple(branch_ids), start, end, person_id=advisor_id)
+    measured = {
+        code: kpi_get(f"service.{code}").measure(scope)[(None, "")]
+        for code in ("entries", "revenue_per_entry", "labour_hours", "appointment_rate")
+    }
+    comebacks = kpi_get("service.comebacks").measure(scope)[(None, "")]
     # One advisor's figures, or the branches'.
-    mine = {"advisor_id": advisor_id} if advisor_id else {}
-    opened = WorkOrder.objects.filter(
-        branch_id__in=branch_ids, opened_at__gte=since, opened_at__lt=until, **mine
+    mine = {"work_order__advisor_id": advisor_id} if advisor_id else {}
+    mix = Settlement.objects.filter(
+        work_order__branch_id__in=branch_ids, settled_at__gte=since, settled_at__lt=until, **mine
     ).aggregate(
-        entries=Count("pk"),
-        from_appointments=Count("pk", filter=Q(appointment__isnull=False)),
-        comebacks=Count("pk", filter=Q(comeback_of__isnull=False)),
-    )
-    settled = Settlement.objects.filter(
-        work_order__branch_id__in=branch_ids,
-        settled_at__gte=since,
-        settled_at__lt=until,
-        **{f"work_order__{key}": value for key, value in mine.items()},
-    ).aggregate(
-        count=Count("pk"),
-        revenue=Coalesce(Sum("total"), ZERO, output_field=MONEY),
         labour=Coalesce(Sum("labour_total"), ZERO, output_field=MONEY),
         parts=Coalesce(Sum("parts_total"), ZERO, output_field=MONEY),
     )
@@ -122,25 +114,26 @@ def service_figures(
             work_order__branch_id__in=branch_ids,
             work_order__settlement__settled_at__gte=since,
             work_order__settlement__settled_at__lt=until,
-            **{f"work_order__{key}": value for key, value in mine.items()},
+            **mine,
         )
         .values("technician", "technician__first_name", "technician__last_name")
         .annotate(hours=Sum("standard_hours"), lines=Count("pk"))
         .order_by("-hours")
     )
-    hours = sum((row["hours"] for row in per_technician), Decimal("0"))
+    revenue = measured["revenue_per_entry"]
+    appointments = measured["appointment_rate"]
     return {
         "start": start,
         "end": end,
-        "entries": opened["entries"],
-        "settled": settled["count"],
-        "revenue": settled["revenue"],
-        "revenue_per_entry": ratio(settled["revenue"], settled["count"], "0.01"),
-        "labour_hours": hours,
-        "labour_revenue": settled["labour"],
-        "parts_revenue": settled["parts"],
-        "parts_to_labour": ratio(settled["parts"], settled["labour"], "0.01"),
-        "appointment_rate": ratio(opened["from_appointments"], opened["entries"]),
-        "comebacks": opened["comebacks"],
+        "entries": int(measured["entries"].numerator),
+        "settled": int(revenue.denominator),
+        "revenue": revenue.numerator,
+        "revenue_per_entry": kpi_get("service.revenue_per_entry").value(revenue),
+        "labour_hours": measured["labour_hours"].numerator,
+        "labour_revenue": mix["labour"],
+        "parts_revenue": mix["parts"],
+        "parts_to_labour": ratio(mix["parts"], mix["labour"], "0.01"),
+        "appointment_rate": kpi_get("service.appointment_rate").value(appointments),
+        "comebacks": int(comebacks.numerator),
         "technicians": per_technician,
     }

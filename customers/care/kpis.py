@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
 from django.db.models.functions import Extract
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.choices import Role
@@ -28,7 +30,7 @@ from service.choices import WorkOrderStatus
 from service.models import WorkOrder
 
 from . import services
-from .choices import AbnormalReason, CallStatus, OfferStatus, TargetSegment
+from .choices import AbnormalReason, CallStatus, ComplaintStatus, OfferStatus, TargetSegment
 from .models import Complaint, CustomerSegment, FollowUpCall, Offer, SurveyAnswer
 
 YEAR = timedelta(days=365)
@@ -165,6 +167,68 @@ def campaign_success(scope: Scope):
     )
 
 
+# --- The records behind a value: the care lists filtered to the scope ---------------------------
+
+
+def _list(name: str, scope: Scope, *query: tuple[str, str], person: str = "") -> str:
+    query += (("branch", str(scope.branch_ids[0])),) if len(scope.branch_ids) == 1 else ()
+    query += ((person, str(scope.person_id)),) if person and scope.person_id else ()
+    return f"{reverse(name)}?{urlencode(query)}"
+
+
+def segments(scope: Scope) -> str:
+    """The segments page: the customers per reason, each count leading to its customers."""
+    return reverse("care:segments")
+
+
+def calls_due(scope: Scope) -> str:
+    """The calls due in the period, the cancelled ones left out."""
+    kept = [status for status in CallStatus.values if status != CallStatus.CANCELLED]
+    return _list(
+        "care:call-list",
+        scope,
+        *(("status", status) for status in kept),
+        ("due_on_after", scope.start.isoformat()),
+        ("due_on_before", scope.end.isoformat()),
+        person="assigned_to",
+    )
+
+
+def complaints_received(scope: Scope) -> str:
+    return _list(
+        "care:complaint-list",
+        scope,
+        ("received_after", scope.start.isoformat()),
+        ("received_before", scope.end.isoformat()),
+        person="owner",
+    )
+
+
+def complaints_resolved(scope: Scope) -> str:
+    """The resolved and closed complaints (the list has no filter by the day resolved)."""
+    return _list(
+        "care:complaint-list",
+        scope,
+        ("status", ComplaintStatus.RESOLVED.value),
+        ("status", ComplaintStatus.CLOSED.value),
+        person="owner",
+    )
+
+
+def survey_answers(scope: Scope) -> str:
+    return _list(
+        "care:satisfaction-answers",
+        scope,
+        ("start", scope.start.isoformat()),
+        ("end", scope.end.isoformat()),
+        person="advisor",
+    )
+
+
+def campaigns(scope: Scope) -> str:
+    return _list("care:campaign-list", scope)
+
+
 CUSTOMERS = {"area": Area.CUSTOMERS, "app": "care"}
 CARE_AGENTS = {
     "person_roles": (Role.CUSTOMER_CARE,),
@@ -206,6 +270,7 @@ register(
         key_labels=lambda: dict(AbnormalReason.choices),
         history=False,
         places="1",
+        records=segments,
         **CUSTOMERS,
     ),
     Kpi(
@@ -219,6 +284,7 @@ register(
         direction=Direction.HIGHER,
         measure=follow_up_completion,
         restate_days=CALLS_RESTATE_DAYS,
+        records=calls_due,
         **CUSTOMERS,
         **CARE_AGENTS,
     ),
@@ -230,6 +296,7 @@ register(
         direction=Direction.LOWER,
         measure=complaints,
         places="1",
+        records=complaints_received,
         **CUSTOMERS,
         **{
             **CARE_AGENTS,
@@ -248,6 +315,7 @@ register(
         direction=Direction.LOWER,
         measure=complaint_resolution_hours,
         places="0.1",
+        records=complaints_resolved,
         **CUSTOMERS,
         **{
             **CARE_AGENTS,
@@ -273,6 +341,7 @@ register(
         own_permission="service.view_workorder",
         breakdown=_("Criterion"),
         places="0.01",
+        records=survey_answers,
         **CUSTOMERS,
     ),
     Kpi(
@@ -289,6 +358,7 @@ register(
         breakdown=_("Target segment"),
         key_labels=lambda: dict(TargetSegment.choices),
         restate_days=OFFERS_RESTATE_DAYS,
+        records=campaigns,
         **CUSTOMERS,
     ),
 )

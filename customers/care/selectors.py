@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from dealer_crm.figures import ratio
+from dealer_crm.kpis import Measure, Scope, kpi_get
 from dealer_crm.periods import local_day_end, local_day_start
 from service.choices import AppointmentStatus
 from service.models import Appointment, InsuranceClaim, Rescue
@@ -26,6 +27,8 @@ from .choices import (
 )
 from .models import Complaint, CustomerSegment, FollowUpCall, Inquiry
 
+ZERO_MEASURE = Measure(Decimal(0))
+
 
 def call_queue(*, branch_ids: list[int], today: date | None = None):
     """Calls still to make, due today or earlier (oldest first): the call centre's queue."""
@@ -41,22 +44,29 @@ def call_queue(*, branch_ids: list[int], today: date | None = None):
 
 def call_results(*, branch_ids: list[int], start: date, end: date) -> dict:
     """Follow-up calls due in the period (both days included): done, unreachable, still to
-    make, the completion rate (done ÷ due) and the average satisfaction of those done."""
+    make, the completion rate (done ÷ due: the KPI registry's follow-up completion) and the
+    average satisfaction of those done."""
+    completion = kpi_get("customers.follow_up_completion")
+    measured = completion.measure(Scope(tuple(branch_ids), start, end))[(None, "")]
     calls = FollowUpCall.objects.filter(
         branch_id__in=branch_ids, due_on__gte=start, due_on__lte=end
     ).exclude(status=CallStatus.CANCELLED)
     counts = calls.aggregate(
-        due=Count("pk"),
-        done=Count("pk", filter=Q(status=CallStatus.DONE)),
         unreachable=Count("pk", filter=Q(status=CallStatus.UNREACHABLE)),
         open=Count("pk", filter=Q(status=CallStatus.DUE)),
         score=Avg("score", filter=Q(status=CallStatus.DONE)),
     )
-    return {**counts, "completion": ratio(counts["done"], counts["due"])}
+    return {
+        "due": int(measured.denominator),
+        "done": int(measured.numerator),
+        **counts,
+        "completion": completion.value(measured),
+    }
 
 
 def segment_counts(*, branch_ids: list[int]) -> dict:
-    """How many customers of the branches are in each segment now."""
+    """How many customers of the branches are in each segment now; the customers with each
+    reason to reach out are the KPI registry's abnormal customers (customers.kpis)."""
     segments = CustomerSegment.objects.filter(customer__branch_id__in=branch_ids)
     counts = segments.aggregate(
         customers=Count("pk"),
@@ -65,11 +75,11 @@ def segment_counts(*, branch_ids: list[int]) -> dict:
             f"lifecycle_{value}": Count("pk", filter=Q(lifecycle=value))
             for value in Lifecycle.values
         },
-        **{
-            f"abnormal_{value}": Count("pk", filter=Q(abnormal__contains=[value]))
-            for value in AbnormalReason.values
-        },
     )
+    today = timezone.localdate()
+    abnormal = kpi_get("customers.abnormal").measure(Scope(tuple(branch_ids), today, today))
+    for value in AbnormalReason.values:
+        counts[f"abnormal_{value}"] = int(abnormal.get((None, value), ZERO_MEASURE).numerator)
     counts["computed_on"] = (
         segments.order_by("-computed_on").values_list("computed_on", flat=True).first()
     )

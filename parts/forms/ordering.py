@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.forms import DATE_INPUT
 from customers.models import Customer, Vehicle
-from dealer_crm.filters import plain_id  # the service pages still import it from here
+from dealer_crm.filters import plain_id
 from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import Branch
 from dealer_crm.pii import mask_phone

@@ -68,7 +68,7 @@ def _figures(figures: dict, branch_query: list[tuple[str, str]]) -> list[Figure]
             "turnover",
             _("Turnover"),
             NOTHING if turnover is None else f"{turnover}×",
-            _("Cost of parts used ÷ average stock value (at the start and the end of the period)."),
+            _("Cost of parts used ÷ the average of the stock's value at each day's end."),
             links=[(_("Parts used"), ledger), (_("Stock"), stock)],
         ),
         Figure(

@@ -3,8 +3,6 @@
 Field validation comes from the models; every rule of the funnel is the services' to refuse.
 """
 
-import re
-
 from django import forms
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
@@ -13,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.forms import DATE_INPUT
 from customers.models import Customer
+from dealer_crm.filters import plain_id
 from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import Branch, display_name
 from dealer_crm.pii import mask_phone
@@ -71,9 +70,8 @@ class LeadForm(BootstrapFormMixin, forms.ModelForm):
         referrer.label_from_instance = referrer_label
         referrer.help_text = _("For a referral: search the owner by name or phone digits.")
         chosen = self["referrer"].value() if self.is_bound else self.initial.get("referrer")
-        # Only plain 0-9 digits: str.isdigit() also accepts "²", which is no id.
-        chosen = str(chosen or "")
-        offered = referrer.queryset.filter(pk=chosen) if re.fullmatch(r"[0-9]+", chosen) else []
+        chosen = plain_id(chosen)
+        offered = referrer.queryset.filter(pk=chosen) if chosen else []
         referrer.widget.choices = [("", "---------")] + [
             (customer.pk, referrer_label(customer)) for customer in offered
         ]

@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.forms import DATE_INPUT, staff_choices
 from customers.models import Customer, Vehicle
+from dealer_crm.filters import plain_id
 from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import Branch, display_name
 from dealer_crm.periods import LOCAL_TIME_ZONE, local_day_end, local_day_start
-from parts.forms.ordering import customer_label, plain_id, vehicle_label
+from parts.forms.ordering import customer_label, vehicle_label
 
 from ..choices import ServiceType
 from ..models import ServiceSlot

@@ -8,9 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Vehicle
 from dealer_crm.choices import Role
+from dealer_crm.filters import plain_id
 from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import Branch, display_name
-from parts.forms.ordering import customer_label, plain_id, vehicle_choices, vehicle_label
+from parts.forms.ordering import customer_label, vehicle_choices, vehicle_label
 
 from ..choices import RescueOutcome, WorkOrderStatus
 from ..models import WorkOrder

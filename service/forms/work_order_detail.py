@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.care.models import Offer
 from dealer_crm.choices import Role
+from dealer_crm.filters import number_pk
 from dealer_crm.forms import BootstrapFormMixin
 from dealer_crm.models import display_name
 from parts.models import Part
@@ -291,10 +292,10 @@ class OfferActionForm(ActionForm):
         self.offer = None
 
     def clean(self):
-        posted = str(self.data.get("offer", ""))
-        if posted.isdigit() and len(posted) <= 18:
+        posted = number_pk(str(self.data.get("offer", "")))
+        if posted is not None:
             self.offer = (
-                Offer.objects.filter(pk=int(posted), work_order=self.work_order)
+                Offer.objects.filter(pk=posted, work_order=self.work_order)
                 .select_related("campaign", "customer")
                 .first()
             )

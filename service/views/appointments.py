@@ -19,11 +19,12 @@ from customers.models import Customer
 from customers.selectors import customers_matching
 from dealer_crm.audit import history_entries
 from dealer_crm.errors import DomainError
+from dealer_crm.filters import plain_id
 from dealer_crm.forms import bootstrap_widgets
 from dealer_crm.pages import call_service
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import working_branch
-from parts.forms.ordering import CUSTOMER_CHOICES_LIMIT, plain_id
+from parts.forms.ordering import CUSTOMER_CHOICES_LIMIT
 
 from .. import selectors, services
 from ..choices import AppointmentStatus

@@ -9,12 +9,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from customers.models import Vehicle
+from dealer_crm.filters import plain_id
 from dealer_crm.forms import bootstrap_widgets
 from dealer_crm.models import display_name
 from dealer_crm.pages import apply_filters, call_service, paginate, sort
 from dealer_crm.pii import can_view_pii
 from dealer_crm.scoping import branch_ids_for, working_branch
-from parts.forms.ordering import plain_id
 
 from .. import selectors, services
 from ..choices import AppointmentStatus, ServiceType, WorkOrderStatus

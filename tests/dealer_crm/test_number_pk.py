@@ -88,12 +88,6 @@ def test_a_submitted_id_is_plain_digits_or_nothing(submitted, expected):
     assert plain_id(submitted) == expected
 
 
-def test_the_parts_forms_still_offer_the_same_plain_id():
-    from parts.forms.ordering import plain_id as parts_plain_id
-
-    assert parts_plain_id is plain_id
-
-
 # --- The lists' searches -------------------------------------------------------------------
 
 
