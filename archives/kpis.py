@@ -4,13 +4,11 @@ reports and penalty points per person (archives.selectors.archive_figures and
 points_by_person count the same)."""
 
 from django.db.models import Case, Count, Q, Sum, Value, When
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.choices import Role
-from dealer_crm.kpis import LEVEL, Area, Direction, Kpi, Scope, Unit, register, tally
+from dealer_crm.kpis import LEVEL, Area, Direction, Kpi, Scope, Unit, records_link, register, tally
 
 from .choices import FileStatus, PenaltyReason
 from .models import FileSection, MissingArchiveReport, Nonconformity, PenaltyPoint
@@ -71,18 +69,12 @@ def penalty_points(scope: Scope):
 # --- The records behind a value: the archive's lists filtered to the scope ---------------------
 
 
-def _list(name: str, scope: Scope, *query: tuple[str, str], person: str = "") -> str:
-    query += (("branch", str(scope.branch_ids[0])),) if len(scope.branch_ids) == 1 else ()
-    query += ((person, str(scope.person_id)),) if person and scope.person_id else ()
-    return f"{reverse(name)}?{urlencode(query)}"
-
-
 def incomplete_files(scope: Scope) -> str:
-    return _list("archives:file-list", scope, ("incomplete", "true"))
+    return records_link("archives:file-list", scope, ("incomplete", "true"))
 
 
 def returned_documents(scope: Scope) -> str:
-    return _list(
+    return records_link(
         "archives:nonconformity-list",
         scope,
         ("returned_at_after", scope.start.isoformat()),
@@ -93,11 +85,11 @@ def returned_documents(scope: Scope) -> str:
 
 def open_reports(scope: Scope) -> str:
     """The reports open now (the list tells no past state)."""
-    return _list("archives:missing-list", scope, ("open", "true"))
+    return records_link("archives:missing-list", scope, ("open", "true"))
 
 
 def points_given(scope: Scope) -> str:
-    return _list(
+    return records_link(
         "archives:points",
         scope,
         ("period", "custom"),

@@ -24,8 +24,10 @@ from django.contrib.auth.models import User
 from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.http import urlencode
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -157,6 +159,18 @@ class Scope:
 
 # (person id or None, breakdown key or "") → the numbers.
 Values = dict[tuple[int | None, str], Measure]
+
+
+def records_link(
+    route: str, scope: Scope, *query: tuple[str, str], person: str = "", branch: bool = True
+) -> str:
+    """A figure's `records`: the list page `route` filtered by `query`, the scope's branch
+    when it has one (and the list has a `branch` filter) and, by the `person` parameter, the
+    scope's person when it has one."""
+    one_branch = branch and len(scope.branch_ids) == 1
+    query += (("branch", str(scope.branch_ids[0])),) if one_branch else ()
+    query += ((person, str(scope.person_id)),) if person and scope.person_id else ()
+    return f"{reverse(route)}?{urlencode(query)}"
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,20 @@ of each — pipeline value, protected accounts, tier attainment and approvals wi
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from dealer_crm.kpis import LEVEL, Area, Direction, Kpi, Measure, Scope, Unit, one_value, register
+from dealer_crm.kpis import (
+    LEVEL,
+    Area,
+    Direction,
+    Kpi,
+    Measure,
+    Scope,
+    Unit,
+    one_value,
+    records_link,
+    register,
+)
 from dealer_crm.kpis import tally as tally_of
 
 from .choices import OPEN_DEAL_STAGES, DealStage, ProtectionStatus, RequestStatus
@@ -88,29 +97,23 @@ def approvals_in_time(scope: Scope):
 # --- The records behind a value: the fleet lists filtered to the scope --------------------------
 
 
-def _list(name: str, scope: Scope, *query: tuple[str, str], branch: bool = True) -> str:
-    one_branch = branch and len(scope.branch_ids) == 1
-    query += (("branch", str(scope.branch_ids[0])),) if one_branch else ()
-    return f"{reverse(name)}?{urlencode(query)}"
-
-
 def open_deals(scope: Scope) -> str:
-    return _list("fleet:deal-list", scope, *(("stage", stage) for stage in OPEN_DEAL_STAGES))
+    return records_link("fleet:deal-list", scope, *(("stage", stage) for stage in OPEN_DEAL_STAGES))
 
 
 def protected(scope: Scope) -> str:
-    return _list("fleet:account-list", scope, ("status", ProtectionStatus.PROTECTED.value))
+    return records_link("fleet:account-list", scope, ("status", ProtectionStatus.PROTECTED.value))
 
 
 def accounts(scope: Scope) -> str:
-    return _list("fleet:account-list", scope)
+    return records_link("fleet:account-list", scope)
 
 
 def decided_requests(scope: Scope) -> str:
     """The discount requests decided in the period (the list shows one kind at a time; the
     special-configuration requests are its other tab). The list has no branch filter: it
     shows the user's branches."""
-    return _list(
+    return records_link(
         "fleet:request-list",
         scope,
         ("kind", "discount"),

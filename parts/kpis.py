@@ -8,8 +8,6 @@ from decimal import Decimal
 
 from django.db.models import Case, Count, DateField, F, IntegerField, Max, Q, Sum, Value, When
 from django.db.models.functions import ExtractDay, TruncDate
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.kpis import (
@@ -23,6 +21,7 @@ from dealer_crm.kpis import (
     Scope,
     Unit,
     one_value,
+    records_link,
     register,
     tally,
 )
@@ -151,46 +150,41 @@ def stocktake_accuracy(scope: Scope):
 # --- The records behind a value: the stockroom's lists filtered to the scope --------------------
 
 
-def _list(name: str, scope: Scope, *query: tuple[str, str], fragment: str = "") -> str:
-    query += (("branch", str(scope.branch_ids[0])),) if len(scope.branch_ids) == 1 else ()
-    return f"{reverse(name)}?{urlencode(query)}{fragment}"
-
-
 def _period(scope: Scope) -> tuple[tuple[str, str], ...]:
     return ("since", scope.start.isoformat()), ("until", scope.end.isoformat())
 
 
 def lost_sales(scope: Scope) -> str:
     """The requests the stock could not serve: what keeps the fill rate under 100%."""
-    return _list("parts:lost-sale-list", scope, *_period(scope))
+    return records_link("parts:lost-sale-list", scope, *_period(scope))
 
 
 def parts_used(scope: Scope) -> str:
     """The ledger's issues, counter sales and returns of the period: the cost used."""
-    return _list(
+    return records_link(
         "parts:move-list", scope, *(("kind", kind.value) for kind in CONSUMING_MOVES),
         *_period(scope),
     )  # fmt: skip
 
 
 def stock_on_shelf(scope: Scope) -> str:
-    return _list("parts:stock-list", scope, ("in_stock", "true"))
+    return records_link("parts:stock-list", scope, ("in_stock", "true"))
 
 
 def dead_stock_parts(scope: Scope) -> str:
     """The figures page's dead-stock table of the period's end."""
-    return _list(
+    page = records_link(
         "parts:figures",
         scope,
         ("period", "custom"),
         ("start", scope.start.isoformat()),
         ("end", scope.end.isoformat()),
-        fragment="#dead-stock",
     )
+    return f"{page}#dead-stock"
 
 
 def posted_stocktakes(scope: Scope) -> str:
-    return _list("parts:stocktake-list", scope, ("status", StocktakeStatus.POSTED.value))
+    return records_link("parts:stocktake-list", scope, ("status", StocktakeStatus.POSTED.value))
 
 
 PARTS = {"area": Area.PARTS, "app": "parts", "permission": "parts.view_stockmove"}

@@ -1,54 +1,90 @@
 """The sales figures of DOMAIN §8 in the KPI registry (dealer_crm.kpis): the one computation
 of each. The rates are the funnel's: of the leads created in the period, those that reached a
-stage by now (sales.selectors.funnel_figures counts the same cohort)."""
+stage by now — `lead_cohort` and `stage_reached` count them, here and in the funnel
+(sales.selectors.funnel_figures, which groups the same counts by source, model, consultant or
+month)."""
 
 from collections.abc import Callable
+from datetime import date
 
-from django.db.models import Case, Count, DateField, F, IntegerField, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import ExtractDay
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.choices import Role
-from dealer_crm.kpis import LEVEL, Area, Direction, Kpi, Measure, Scope, Unit, one_value, register
+from dealer_crm.kpis import (
+    LEVEL,
+    Area,
+    Direction,
+    Kpi,
+    Measure,
+    Scope,
+    Unit,
+    one_value,
+    records_link,
+    register,
+)
 from dealer_crm.kpis import tally as tally_of
+from dealer_crm.periods import local_day_end, local_day_start
 
 from .choices import LeadSource, LeadStatus, LostReason
 from .models import Delivery, Lead, ShowroomTraffic, StockVehicle
-from .selectors import HELD_STOCK_STATUSES, STOCK_AGE_BUCKETS
+from .selectors import FUNNEL_STAGES, HELD_STOCK_STATUSES, STOCK_AGE_BUCKETS
 
 # A lead's stages can still be reached for a quarter after it came in: the nightly job
 # counts those days' cohorts again.
 COHORT_RESTATE_DAYS = 92
 TRAFFIC_KEYS = {"first_visits": _("First visits"), "return_visits": _("Return visits")}
+STAGE_FIELDS = {stage.key: stage.field for stage in FUNNEL_STAGES}
 
 
-def _leads_created(scope: Scope):
-    return Lead.objects.filter(
-        branch_id__in=scope.branch_ids, created_at__gte=scope.since, created_at__lt=scope.until
-    )
+def lead_cohort(leads: QuerySet[Lead], start: date, end: date) -> QuerySet[Lead]:
+    """Of `leads`, those created from `start` to `end` (Shanghai days, both included): the
+    cohort the lead figures and the funnel count."""
+    return leads.filter(created_at__gte=local_day_start(start), created_at__lt=local_day_end(end))
 
 
-def _reached(stage_field: str) -> Count:
-    return Count("pk", filter=Q(**{f"{stage_field}__isnull": False}))
+def stage_reached(stage: str) -> Count:
+    """Of a cohort, the leads that reached the funnel stage `stage` (a FUNNEL_STAGES key) by
+    now, whenever they got there."""
+    return Count("pk", filter=Q(**{f"{STAGE_FIELDS[stage]}__isnull": False}))
+
+
+def _leads_created(scope: Scope) -> QuerySet[Lead]:
+    return lead_cohort(Lead.objects.filter(branch_id__in=scope.branch_ids), scope.start, scope.end)
 
 
 def leads_by_source(scope: Scope):
     return tally_of(
-        _leads_created(scope), scope, numerator=Count("pk"), person="consultant", key="source"
+        _leads_created(scope),
+        scope,
+        numerator=stage_reached("leads"),
+        person="consultant",
+        key="source",
     )
 
 
-def _conversion(later: str, earlier: str | None):
-    """Of the period's leads (that reached `earlier`), those that reached `later` by now."""
+def _conversion(later: str, earlier: str):
+    """Of the period's leads that reached the stage `earlier`, those that reached `later` by
+    now."""
 
     def measure(scope: Scope):
         return tally_of(
             _leads_created(scope),
             scope,
-            numerator=_reached(later),
-            denominator=_reached(earlier) if earlier else Count("pk"),
+            numerator=stage_reached(later),
+            denominator=stage_reached(earlier),
             person="consultant",
         )
 
@@ -124,16 +160,9 @@ def days_in_stock(scope: Scope):
 # --- The records behind a value: the list pages filtered to the scope ---------------------------
 
 
-def _list(name: str, scope: Scope, *query: tuple[str, str], person: str = "") -> str:
-    """The list page `name` filtered by `query`, the scope's branch (when one) and person."""
-    query += (("branch", str(scope.branch_ids[0])),) if len(scope.branch_ids) == 1 else ()
-    query += ((person, str(scope.person_id)),) if person and scope.person_id else ()
-    return f"{reverse(name)}?{urlencode(query)}"
-
-
 def _leads_of(*stage: tuple[str, str]) -> Callable[[Scope], str]:
     """The period's leads (a cohort), or those of them that reached a stage."""
-    return lambda scope: _list(
+    return lambda scope: records_link(
         "sales:lead-list",
         scope,
         ("created_after", scope.start.isoformat()),
@@ -144,7 +173,7 @@ def _leads_of(*stage: tuple[str, str]) -> Callable[[Scope], str]:
 
 
 def delivered_orders(scope: Scope) -> str:
-    return _list(
+    return records_link(
         "sales:order-list",
         scope,
         ("delivered_after", scope.start.isoformat()),
@@ -154,7 +183,7 @@ def delivered_orders(scope: Scope) -> str:
 
 
 def lost_leads(scope: Scope) -> str:
-    return _list(
+    return records_link(
         "sales:lead-list",
         scope,
         ("status", LeadStatus.LOST.value),
@@ -166,11 +195,13 @@ def lost_leads(scope: Scope) -> str:
 
 def traffic_day(scope: Scope) -> str:
     """The front desk's page of the period's last day (it shows the month's days too)."""
-    return f"{reverse('sales:traffic')}?{urlencode({'day': scope.end.isoformat()})}"
+    return records_link("sales:traffic", scope, ("day", scope.end.isoformat()), branch=False)
 
 
 def held_stock(scope: Scope) -> str:
-    return _list("sales:stock-list", scope, *(("status", s.value) for s in HELD_STOCK_STATUSES))
+    return records_link(
+        "sales:stock-list", scope, *(("status", s.value) for s in HELD_STOCK_STATUSES)
+    )
 
 
 SALES = {
@@ -212,7 +243,7 @@ register(
         ),
         unit=Unit.PERCENT,
         direction=Direction.HIGHER,
-        measure=_conversion("verified_at", None),
+        measure=_conversion("verified", "leads"),
         restate_days=COHORT_RESTATE_DAYS,
         records=_leads_of(),
         **SALES,
@@ -242,7 +273,7 @@ register(
         ),
         unit=Unit.PERCENT,
         direction=Direction.HIGHER,
-        measure=_conversion("test_driven_at", "visited_at"),
+        measure=_conversion("test_driven", "visited"),
         restate_days=COHORT_RESTATE_DAYS,
         records=_leads_of(("stage", "visited")),
         **SALES,
@@ -256,7 +287,7 @@ register(
         ),
         unit=Unit.PERCENT,
         direction=Direction.HIGHER,
-        measure=_conversion("ordered_at", "visited_at"),
+        measure=_conversion("ordered", "visited"),
         restate_days=COHORT_RESTATE_DAYS,
         records=_leads_of(("stage", "visited")),
         **SALES,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.errors import DomainError
 from dealer_crm.models import display_name
-from dealer_crm.periods import LOCAL_TIME_ZONE, local_day_end, local_day_start
+from dealer_crm.periods import LOCAL_TIME_ZONE
 
 from .choices import LeadSource, QuoteStatus, StockStatus
 from .models import ZERO, Lead, Order, Payment, Quote, ShowroomTraffic, StockVehicle
@@ -99,7 +99,9 @@ def funnel_figures(
     {"key", "label", "counts": {stage: n}, "conversions": {stage: % from the stage before, or
     None}, "referrals": n}; `key` is what drills down (a source or model, a consultant's id,
     the month's first day). The counts are one cohort's: a lead created in the period counts
-    at every stage it has reached by now, whenever it got there.
+    at every stage it has reached by now, whenever it got there: the KPI registry's cohort and
+    stage counts (sales.kpis lead_cohort and stage_reached, which its lead figures count with),
+    grouped.
     """
     if end < start:
         raise DomainError("period_reversed", _("The period ends before it starts."), field="end")
@@ -115,19 +117,16 @@ def funnel_figures(
     }
     if dimension not in group_by:
         raise ValueError(f"Unknown funnel dimension {dimension!r}")
-    leads = Lead.objects.for_user(user).filter(
-        created_at__gte=local_day_start(start),
-        created_at__lt=local_day_end(end),
-    )
+    # The registry's counting (sales.kpis imports this module, hence the late import).
+    from .kpis import lead_cohort, stage_reached
+
+    leads = lead_cohort(Lead.objects.for_user(user), start, end)
     traffic = ShowroomTraffic.objects.for_user(user).filter(day__range=(start, end))
     if branch_id is not None:
         leads = leads.filter(branch_id=branch_id)
         traffic = traffic.filter(branch_id=branch_id)
 
-    stage_counts = {
-        stage.key: Count("pk", filter=Q(**{f"{stage.field}__isnull": False}))
-        for stage in FUNNEL_STAGES
-    }
+    stage_counts = {stage.key: stage_reached(stage.key) for stage in FUNNEL_STAGES}
     groups = list(
         leads.annotate(group=group_by[dimension])
         .order_by()

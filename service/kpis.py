@@ -5,12 +5,10 @@ same)."""
 
 from django.db.models import CharField, Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Concat, TruncDate
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.choices import Role
-from dealer_crm.kpis import Area, Direction, Kpi, Scope, Unit, register, tally
+from dealer_crm.kpis import Area, Direction, Kpi, Scope, Unit, records_link, register, tally
 from dealer_crm.periods import LOCAL_TIME_ZONE
 
 from .models import LabourLine, Settlement, WorkOrder
@@ -108,17 +106,14 @@ def _work_orders(when: str, *query: tuple[str, str], person: bool = True):
     """The work orders opened (`when` "opened") or settled ("settled") in the scope, of its
     branch (when one) and its advisor (`person`)."""
 
-    def url(scope: Scope) -> str:
-        found = [
-            (f"{when}_after", scope.start.isoformat()),
-            (f"{when}_before", scope.end.isoformat()),
-            *query,
-        ]
-        found += [("branch", str(scope.branch_ids[0]))] if len(scope.branch_ids) == 1 else []
-        found += [("advisor", str(scope.person_id))] if person and scope.person_id else []
-        return f"{reverse('service:work-order-list')}?{urlencode(found)}"
-
-    return url
+    return lambda scope: records_link(
+        "service:work-order-list",
+        scope,
+        (f"{when}_after", scope.start.isoformat()),
+        (f"{when}_before", scope.end.isoformat()),
+        *query,
+        person="advisor" if person else "",
+    )
 
 
 SERVICE = {

@@ -10,7 +10,6 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
 from django.db.models.functions import Extract
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from dealer_crm.choices import Role
@@ -23,6 +22,7 @@ from dealer_crm.kpis import (
     Scope,
     Unit,
     one_value,
+    records_link,
     register,
     tally,
 )
@@ -170,12 +170,6 @@ def campaign_success(scope: Scope):
 # --- The records behind a value: the care lists filtered to the scope ---------------------------
 
 
-def _list(name: str, scope: Scope, *query: tuple[str, str], person: str = "") -> str:
-    query += (("branch", str(scope.branch_ids[0])),) if len(scope.branch_ids) == 1 else ()
-    query += ((person, str(scope.person_id)),) if person and scope.person_id else ()
-    return f"{reverse(name)}?{urlencode(query)}"
-
-
 def segments(scope: Scope) -> str:
     """The segments page: the customers per reason, each count leading to its customers."""
     return reverse("care:segments")
@@ -184,7 +178,7 @@ def segments(scope: Scope) -> str:
 def calls_due(scope: Scope) -> str:
     """The calls due in the period, the cancelled ones left out."""
     kept = [status for status in CallStatus.values if status != CallStatus.CANCELLED]
-    return _list(
+    return records_link(
         "care:call-list",
         scope,
         *(("status", status) for status in kept),
@@ -195,7 +189,7 @@ def calls_due(scope: Scope) -> str:
 
 
 def complaints_received(scope: Scope) -> str:
-    return _list(
+    return records_link(
         "care:complaint-list",
         scope,
         ("received_after", scope.start.isoformat()),
@@ -206,7 +200,7 @@ def complaints_received(scope: Scope) -> str:
 
 def complaints_resolved(scope: Scope) -> str:
     """The resolved and closed complaints (the list has no filter by the day resolved)."""
-    return _list(
+    return records_link(
         "care:complaint-list",
         scope,
         ("status", ComplaintStatus.RESOLVED.value),
@@ -216,7 +210,7 @@ def complaints_resolved(scope: Scope) -> str:
 
 
 def survey_answers(scope: Scope) -> str:
-    return _list(
+    return records_link(
         "care:satisfaction-answers",
         scope,
         ("start", scope.start.isoformat()),
@@ -226,7 +220,7 @@ def survey_answers(scope: Scope) -> str:
 
 
 def campaigns(scope: Scope) -> str:
-    return _list("care:campaign-list", scope)
+    return records_link("care:campaign-list", scope)
 
 
 CUSTOMERS = {"area": Area.CUSTOMERS, "app": "care"}
