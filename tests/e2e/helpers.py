@@ -20,7 +20,8 @@ def log_in(browser: Browser, live_server, username: str, password: str = DEFAULT
     return page
 
 
-def submit(page: Page, selector: str) -> None:
-    """Click a button that posts a form, and wait for the page it leads to."""
-    with page.expect_navigation():
+def submit(page: Page, selector: str, *, timeout: float | None = None) -> None:
+    """Click a button that posts a form, and wait for the page it leads to (a form that
+    makes many documents at once may be given longer than the tab's default)."""
+    with page.expect_navigation(timeout=timeout):
         page.click(selector)

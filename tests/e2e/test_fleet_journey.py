@@ -97,7 +97,8 @@ def price_batch(page: Page, deal: FleetDeal, agreement_pk: int, units: int) -> N
     page.fill("#price-panel #id_quantity", str(units))
     page.fill("#price-panel #id_unit_price", UNIT_PRICE)
     page.select_option("#price-panel #id_agreement", str(agreement_pk))
-    submit(page, "#price-batch")
+    # One signed sales order per vehicle, each with its history: more than a plain form.
+    submit(page, "#price-batch", timeout=30_000)
 
 
 def test_a_fleet_manager_wins_a_rental_company_and_settles_its_first_batch(
