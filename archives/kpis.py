@@ -77,8 +77,7 @@ def returned_documents(scope: Scope) -> str:
     return records_link(
         "archives:nonconformity-list",
         scope,
-        ("returned_at_after", scope.start.isoformat()),
-        ("returned_at_before", scope.end.isoformat()),
+        period="returned_at",
         person="responsible",
     )
 

@@ -162,11 +162,22 @@ Values = dict[tuple[int | None, str], Measure]
 
 
 def records_link(
-    route: str, scope: Scope, *query: tuple[str, str], person: str = "", branch: bool = True
+    route: str,
+    scope: Scope,
+    *query: tuple[str, str],
+    period: str = "",
+    person: str = "",
+    branch: bool = True,
 ) -> str:
-    """A figure's `records`: the list page `route` filtered by `query`, the scope's branch
-    when it has one (and the list has a `branch` filter) and, by the `person` parameter, the
-    scope's person when it has one."""
+    """A figure's `records`: the list page `route` filtered by `query`, the scope's days by
+    the list's `<period>_after` / `<period>_before` filters, the scope's branch when it has
+    one (and the list has a `branch` filter) and, by the `person` parameter, the scope's
+    person when it has one."""
+    if period:
+        query += (
+            (f"{period}_after", scope.start.isoformat()),
+            (f"{period}_before", scope.end.isoformat()),
+        )
     one_branch = branch and len(scope.branch_ids) == 1
     query += (("branch", str(scope.branch_ids[0])),) if one_branch else ()
     query += ((person, str(scope.person_id)),) if person and scope.person_id else ()

@@ -119,8 +119,7 @@ def decided_requests(scope: Scope) -> str:
         ("kind", "discount"),
         ("status", RequestStatus.APPROVED.value),
         ("status", RequestStatus.REFUSED.value),
-        ("decided_after", scope.start.isoformat()),
-        ("decided_before", scope.end.isoformat()),
+        period="decided",
         branch=False,
     )
 

@@ -165,9 +165,8 @@ def _leads_of(*stage: tuple[str, str]) -> Callable[[Scope], str]:
     return lambda scope: records_link(
         "sales:lead-list",
         scope,
-        ("created_after", scope.start.isoformat()),
-        ("created_before", scope.end.isoformat()),
         *stage,
+        period="created",
         person="consultant",
     )
 
@@ -176,8 +175,7 @@ def delivered_orders(scope: Scope) -> str:
     return records_link(
         "sales:order-list",
         scope,
-        ("delivered_after", scope.start.isoformat()),
-        ("delivered_before", scope.end.isoformat()),
+        period="delivered",
         person="consultant",
     )
 
@@ -187,8 +185,7 @@ def lost_leads(scope: Scope) -> str:
         "sales:lead-list",
         scope,
         ("status", LeadStatus.LOST.value),
-        ("closed_after", scope.start.isoformat()),
-        ("closed_before", scope.end.isoformat()),
+        period="closed",
         person="consultant",
     )
 

@@ -109,9 +109,8 @@ def _work_orders(when: str, *query: tuple[str, str], person: bool = True):
     return lambda scope: records_link(
         "service:work-order-list",
         scope,
-        (f"{when}_after", scope.start.isoformat()),
-        (f"{when}_before", scope.end.isoformat()),
         *query,
+        period=when,
         person="advisor" if person else "",
     )
 

@@ -182,8 +182,7 @@ def calls_due(scope: Scope) -> str:
         "care:call-list",
         scope,
         *(("status", status) for status in kept),
-        ("due_on_after", scope.start.isoformat()),
-        ("due_on_before", scope.end.isoformat()),
+        period="due_on",
         person="assigned_to",
     )
 
@@ -192,8 +191,7 @@ def complaints_received(scope: Scope) -> str:
     return records_link(
         "care:complaint-list",
         scope,
-        ("received_after", scope.start.isoformat()),
-        ("received_before", scope.end.isoformat()),
+        period="received",
         person="owner",
     )
 
